@@ -1,0 +1,347 @@
+package io.drover.device;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.TreeSet;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
+import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReplyBuilder;
+import org.apache.pekko.persistence.typed.javadsl.EventHandler;
+import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
+import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
+import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
+
+/**
+ * The device twin: one event-sourced entity per device. Its journal holds facts about the device
+ * (registered, metadata and credentials changed, lifecycle moves, shadow patches), never telemetry
+ * samples. The whole protocol lives here: commands, events, state and replies.
+ *
+ * <p>Lifecycle: NEW → PROVISIONED → ACTIVE ⇄ SUSPENDED → DECOMMISSIONED (terminal; the id stays
+ * taken). A command a lifecycle state cannot take falls through to one handler that rejects it
+ * with a stable code.
+ */
+public final class Device
+        extends EventSourcedBehaviorWithEnforcedReplies<Device.Command, Device.Event, Device.State> {
+
+    public static final EntityTypeKey<Command> ENTITY_TYPE_KEY = EntityTypeKey.create(Command.class, "Device");
+
+    // ---------------------------------------------------------------- lifecycle
+
+    public enum Lifecycle {
+        NEW, PROVISIONED, ACTIVE, SUSPENDED, DECOMMISSIONED
+    }
+
+    // ---------------------------------------------------------------- commands
+
+    public sealed interface Command extends DeviceSerializable {
+        ActorRef<Reply> replyTo();
+    }
+
+    public record Register(
+            String name, String type, List<String> labels, ObjectNode attributes, ActorRef<Reply> replyTo)
+            implements Command {}
+
+    /** Merge-patch of metadata: a null field leaves the value as it is; attributes merge per RFC 7386. */
+    public record UpdateMetadata(
+            String name, String type, List<String> labels, ObjectNode attributes, ActorRef<Reply> replyTo)
+            implements Command {}
+
+    public record RotateCredentials(ActorRef<Reply> replyTo) implements Command {}
+
+    public record Suspend(ActorRef<Reply> replyTo) implements Command {}
+
+    public record Activate(ActorRef<Reply> replyTo) implements Command {}
+
+    public record Decommission(ActorRef<Reply> replyTo) implements Command {}
+
+    /** @param expectedVersion when present, the update applies only if the shadow is at that version */
+    public record UpdateDesired(ObjectNode patch, Optional<Long> expectedVersion, ActorRef<Reply> replyTo)
+            implements Command {}
+
+    public record UpdateReported(ObjectNode patch, Optional<Long> expectedVersion, ActorRef<Reply> replyTo)
+            implements Command {}
+
+    public record Get(ActorRef<Reply> replyTo) implements Command {}
+
+    public record GetShadow(ActorRef<Reply> replyTo) implements Command {}
+
+    // ---------------------------------------------------------------- events (persisted: a public API)
+
+    public sealed interface Event extends DeviceSerializable {
+        Instant at();
+    }
+
+    public record Registered(
+            DeviceKey key, String name, String type, List<String> labels, ObjectNode attributes,
+            String tokenHash, Instant at) implements Event {}
+
+    public record MetadataUpdated(
+            String name, String type, List<String> labels, ObjectNode attributes, Instant at) implements Event {}
+
+    public record CredentialsRotated(String tokenHash, Instant at) implements Event {}
+
+    public record Suspended(Instant at) implements Event {}
+
+    public record Activated(Instant at) implements Event {}
+
+    public record Decommissioned(Instant at) implements Event {}
+
+    /** The patch as sent, not the resulting document: replay applies it again. */
+    public record DesiredUpdated(ObjectNode patch, long version, Instant at) implements Event {}
+
+    public record ReportedUpdated(ObjectNode patch, long version, Instant at) implements Event {}
+
+    // ---------------------------------------------------------------- state
+
+    /**
+     * Immutable: the JSON trees are never changed in place ({@link Shadows} copies), and views hand
+     * out copies.
+     */
+    public record State(
+            DeviceKey key,
+            Lifecycle lifecycle,
+            String name,
+            String type,
+            List<String> labels,
+            ObjectNode attributes,
+            String tokenHash,
+            Instant createdAt,
+            Instant updatedAt,
+            Instant credentialsRotatedAt,
+            ObjectNode desired,
+            ObjectNode reported,
+            ObjectNode desiredMetadata,
+            ObjectNode reportedMetadata,
+            long shadowVersion,
+            Instant shadowUpdatedAt)
+            implements DeviceSerializable {
+
+        public static State empty() {
+            return new State(null, Lifecycle.NEW, null, null, List.of(), Shadows.empty(), null, null, null,
+                    null, Shadows.empty(), Shadows.empty(), Shadows.empty(), Shadows.empty(), 0L, null);
+        }
+
+        /** Applies one event; pure, so the history endpoint replays the journal with it. */
+        public State apply(Event event) {
+            if (event instanceof Registered r) {
+                return new State(r.key(), Lifecycle.PROVISIONED, r.name(), r.type(),
+                        sortedLabels(r.labels()), r.attributes(), r.tokenHash(), r.at(), r.at(), r.at(),
+                        desired, reported, desiredMetadata, reportedMetadata, shadowVersion, shadowUpdatedAt);
+            } else if (event instanceof MetadataUpdated m) {
+                return new State(key, lifecycle, m.name(), m.type(), sortedLabels(m.labels()),
+                        m.attributes(), tokenHash, createdAt, m.at(), credentialsRotatedAt, desired, reported,
+                        desiredMetadata, reportedMetadata, shadowVersion, shadowUpdatedAt);
+            } else if (event instanceof CredentialsRotated c) {
+                return new State(key, lifecycle, name, type, labels, attributes,
+                        c.tokenHash(), createdAt, c.at(), c.at(), desired, reported, desiredMetadata,
+                        reportedMetadata, shadowVersion, shadowUpdatedAt);
+            } else if (event instanceof Suspended s) {
+                return withLifecycle(Lifecycle.SUSPENDED, s.at());
+            } else if (event instanceof Activated a) {
+                return withLifecycle(Lifecycle.ACTIVE, a.at());
+            } else if (event instanceof Decommissioned d) {
+                return withLifecycle(Lifecycle.DECOMMISSIONED, d.at());
+            } else if (event instanceof DesiredUpdated d) {
+                return new State(key, lifecycle, name, type, labels, attributes, tokenHash,
+                        createdAt, updatedAt, credentialsRotatedAt,
+                        Shadows.mergePatch(desired, d.patch()), reported,
+                        Shadows.touchMetadata(desiredMetadata, d.patch(), d.at().toEpochMilli()),
+                        reportedMetadata, d.version(), d.at());
+            } else if (event instanceof ReportedUpdated r) {
+                return new State(key, lifecycle, name, type, labels, attributes, tokenHash,
+                        createdAt, updatedAt, credentialsRotatedAt,
+                        desired, Shadows.mergePatch(reported, r.patch()), desiredMetadata,
+                        Shadows.touchMetadata(reportedMetadata, r.patch(), r.at().toEpochMilli()),
+                        r.version(), r.at());
+            }
+            throw new IllegalArgumentException("unknown event " + event.getClass());
+        }
+
+        private State withLifecycle(Lifecycle next, Instant at) {
+            return new State(key, next, name, type, labels, attributes, tokenHash, createdAt, at,
+                    credentialsRotatedAt, desired, reported, desiredMetadata, reportedMetadata, shadowVersion,
+                    shadowUpdatedAt);
+        }
+
+        public DeviceView view() {
+            return new DeviceView(key.tenantId(), key.deviceId(), lifecycle, name, type, labels,
+                    attributes.deepCopy(), createdAt, updatedAt, credentialsRotatedAt, shadowVersion, tokenHash);
+        }
+
+        public ShadowView shadowView() {
+            return new ShadowView(desired.deepCopy(), reported.deepCopy(), Shadows.delta(desired, reported),
+                    desiredMetadata.deepCopy(), reportedMetadata.deepCopy(), shadowVersion, shadowUpdatedAt);
+        }
+    }
+
+    private static List<String> sortedLabels(List<String> labels) {
+        return labels == null ? List.of() : List.copyOf(new TreeSet<>(labels));
+    }
+
+    // ---------------------------------------------------------------- replies
+
+    public sealed interface Reply extends DeviceSerializable {}
+
+    public record DeviceDetails(DeviceView device) implements Reply {}
+
+    /** The plain token appears here once (registration, rotation) and nowhere else. */
+    public record TokenIssued(DeviceView device, String token) implements Reply {}
+
+    public record ShadowDetails(ShadowView shadow) implements Reply {}
+
+    public record Rejected(Rejection code, String message) implements Reply {}
+
+    public enum Rejection {
+        NOT_FOUND, ALREADY_EXISTS, DECOMMISSIONED, INVALID_STATE, VERSION_MISMATCH, SHADOW_TOO_LARGE, INVALID_INPUT
+    }
+
+    public record DeviceView(
+            String tenantId, String deviceId, Lifecycle lifecycle, String name, String type, List<String> labels,
+            ObjectNode attributes, Instant createdAt, Instant updatedAt, Instant credentialsRotatedAt,
+            long shadowVersion, String tokenHash) implements DeviceSerializable {}
+
+    public record ShadowView(
+            ObjectNode desired, ObjectNode reported, ObjectNode delta, ObjectNode desiredMetadata,
+            ObjectNode reportedMetadata, long version, Instant updatedAt) implements DeviceSerializable {}
+
+    // ---------------------------------------------------------------- behavior
+
+    public static Behavior<Command> create(String entityId, DeviceSettings settings, Clock clock) {
+        return Behaviors.setup(ctx -> new Device(DeviceKey.fromEntityId(entityId), settings, clock));
+    }
+
+    public static PersistenceId persistenceId(DeviceKey key) {
+        return PersistenceId.of(ENTITY_TYPE_KEY.name(), key.entityId());
+    }
+
+    private final DeviceKey key;
+    private final DeviceSettings settings;
+    private final Clock clock;
+
+    private Device(DeviceKey key, DeviceSettings settings, Clock clock) {
+        super(persistenceId(key));
+        this.key = key;
+        this.settings = settings;
+        this.clock = clock;
+    }
+
+    @Override
+    public State emptyState() {
+        return State.empty();
+    }
+
+    @Override
+    public RetentionCriteria retentionCriteria() {
+        return RetentionCriteria.snapshotEvery(settings.snapshotEvery(), settings.snapshotsKept());
+    }
+
+    @Override
+    public EventHandler<State, Event> eventHandler() {
+        return newEventHandlerBuilder().forAnyState().onAnyEvent(State::apply);
+    }
+
+    @Override
+    public CommandHandlerWithReply<Command, Event, State> commandHandler() {
+        CommandHandlerWithReplyBuilder<Command, Event, State> b = newCommandHandlerWithReplyBuilder();
+        b.forState(s -> s.lifecycle() == Lifecycle.NEW)
+                .onCommand(Register.class, this::register);
+        b.forState(s -> s.lifecycle() != Lifecycle.NEW && s.lifecycle() != Lifecycle.DECOMMISSIONED)
+                .onCommand(Get.class, (s, c) -> Effect().reply(c.replyTo(), new DeviceDetails(s.view())))
+                .onCommand(GetShadow.class, (s, c) -> Effect().reply(c.replyTo(), new ShadowDetails(s.shadowView())))
+                .onCommand(UpdateMetadata.class, this::updateMetadata)
+                .onCommand(RotateCredentials.class, this::rotate)
+                .onCommand(Decommission.class, (s, c) -> Effect().persist(new Decommissioned(now()))
+                        .thenReply(c.replyTo(), ns -> new DeviceDetails(ns.view())))
+                .onCommand(UpdateDesired.class, (s, c) -> patchShadow(s, c.patch(), c.expectedVersion(), true, c.replyTo()))
+                .onCommand(UpdateReported.class, (s, c) -> patchShadow(s, c.patch(), c.expectedVersion(), false, c.replyTo()));
+        b.forState(s -> s.lifecycle() == Lifecycle.PROVISIONED || s.lifecycle() == Lifecycle.ACTIVE)
+                .onCommand(Suspend.class, (s, c) -> Effect().persist(new Suspended(now()))
+                        .thenReply(c.replyTo(), ns -> new DeviceDetails(ns.view())));
+        b.forState(s -> s.lifecycle() == Lifecycle.PROVISIONED || s.lifecycle() == Lifecycle.SUSPENDED)
+                .onCommand(Activate.class, (s, c) -> Effect().persist(new Activated(now()))
+                        .thenReply(c.replyTo(), ns -> new DeviceDetails(ns.view())));
+        b.forAnyState().onCommand(Command.class, this::reject);
+        return b.build();
+    }
+
+    private Instant now() {
+        return clock.instant();
+    }
+
+    private ReplyEffect<Event, State> register(State s, Register c) {
+        String token = Credentials.newSecret("dt_");
+        ObjectNode attributes = c.attributes() == null ? Shadows.empty() : c.attributes().deepCopy();
+        Registered event = new Registered(key, c.name(), c.type(), c.labels(), attributes,
+                Credentials.hash(token), now());
+        return Effect().persist(event).thenReply(c.replyTo(), ns -> new TokenIssued(ns.view(), token));
+    }
+
+    private ReplyEffect<Event, State> updateMetadata(State s, UpdateMetadata c) {
+        String name = c.name() != null ? c.name() : s.name();
+        String type = c.type() != null ? c.type() : s.type();
+        List<String> labels = c.labels() != null ? sortedLabels(c.labels()) : s.labels();
+        ObjectNode attributes = c.attributes() != null ? Shadows.mergePatch(s.attributes(), c.attributes()) : s.attributes();
+        if (java.util.Objects.equals(name, s.name()) && java.util.Objects.equals(type, s.type())
+                && labels.equals(s.labels()) && attributes.equals(s.attributes())) {
+            return Effect().reply(c.replyTo(), new DeviceDetails(s.view())); // nothing changes: idempotent
+        }
+        return Effect().persist(new MetadataUpdated(name, type, labels, attributes, now()))
+                .thenReply(c.replyTo(), ns -> new DeviceDetails(ns.view()));
+    }
+
+    private ReplyEffect<Event, State> rotate(State s, RotateCredentials c) {
+        String token = Credentials.newSecret("dt_");
+        return Effect().persist(new CredentialsRotated(Credentials.hash(token), now()))
+                .thenReply(c.replyTo(), ns -> new TokenIssued(ns.view(), token));
+    }
+
+    private ReplyEffect<Event, State> patchShadow(
+            State s, ObjectNode patch, Optional<Long> expectedVersion, boolean desired, ActorRef<Reply> replyTo) {
+        if (patch == null) {
+            return Effect().reply(replyTo, new Rejected(Rejection.INVALID_INPUT, "shadow patch must be a JSON object"));
+        }
+        if (expectedVersion.isPresent() && expectedVersion.get() != s.shadowVersion()) {
+            return Effect().reply(replyTo, new Rejected(Rejection.VERSION_MISMATCH,
+                    "shadow is at version " + s.shadowVersion() + ", not " + expectedVersion.get()));
+        }
+        ObjectNode current = desired ? s.desired() : s.reported();
+        ObjectNode next = Shadows.mergePatch(current, patch);
+        if (next.equals(current)) {
+            return Effect().reply(replyTo, new ShadowDetails(s.shadowView())); // no change, no new version
+        }
+        int size = Shadows.sizeInBytes(next);
+        if (size > settings.maxShadowBytes()) {
+            return Effect().reply(replyTo, new Rejected(Rejection.SHADOW_TOO_LARGE,
+                    (desired ? "desired" : "reported") + " document would be " + size + " bytes; the limit is "
+                            + settings.maxShadowBytes()));
+        }
+        long version = s.shadowVersion() + 1;
+        Event event = desired
+                ? new DesiredUpdated(patch.deepCopy(), version, now())
+                : new ReportedUpdated(patch.deepCopy(), version, now());
+        return Effect().persist(event).thenReply(replyTo, ns -> new ShadowDetails(ns.shadowView()));
+    }
+
+    private ReplyEffect<Event, State> reject(State s, Command c) {
+        Rejected r = switch (s.lifecycle()) {
+            case NEW -> new Rejected(Rejection.NOT_FOUND, "device " + key.deviceId() + " does not exist");
+            case DECOMMISSIONED -> c instanceof Register
+                    ? new Rejected(Rejection.ALREADY_EXISTS,
+                            "device id " + key.deviceId() + " belonged to a decommissioned device and is not reusable")
+                    : new Rejected(Rejection.DECOMMISSIONED, "device " + key.deviceId() + " is decommissioned");
+            default -> c instanceof Register
+                    ? new Rejected(Rejection.ALREADY_EXISTS, "device " + key.deviceId() + " already exists")
+                    : new Rejected(Rejection.INVALID_STATE, "device " + key.deviceId() + " is "
+                            + s.lifecycle().name().toLowerCase() + "; " + c.getClass().getSimpleName()
+                            + " is not allowed");
+        };
+        return Effect().reply(c.replyTo(), r);
+    }
+}

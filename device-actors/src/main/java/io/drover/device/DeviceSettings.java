@@ -1,0 +1,15 @@
+package io.drover.device;
+
+import com.typesafe.config.Config;
+
+/** Settings of the device entity, read once from {@code drover.device}. */
+public record DeviceSettings(int maxShadowBytes, int snapshotEvery, int snapshotsKept) {
+
+    public static DeviceSettings fromConfig(Config root) {
+        Config c = root.getConfig("drover.device");
+        return new DeviceSettings(
+                (int) c.getMemorySize("shadow-max-size").toBytes(),
+                c.getInt("snapshot-every"),
+                c.getInt("snapshots-kept"));
+    }
+}

@@ -1,0 +1,227 @@
+package io.drover.device;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.typesafe.config.ConfigFactory;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
+import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit.CommandResultWithReply;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Every command path of the device twin, with serialization of every command, event, reply and
+ * state checked by the testkit (jackson-cbor round trip), and recovery checked by restart.
+ */
+class DeviceTest {
+
+    private static final ActorTestKit testKit = ActorTestKit.create(
+            EventSourcedBehaviorTestKit.config().withFallback(ConfigFactory.load()));
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final AtomicInteger ids = new AtomicInteger();
+    private static final DeviceSettings SETTINGS = new DeviceSettings(256, 100, 2);
+
+    private EventSourcedBehaviorTestKit<Device.Command, Device.Event, Device.State> kit;
+    private DeviceKey key;
+
+    @AfterAll
+    static void shutdown() {
+        testKit.shutdownTestKit();
+    }
+
+    @BeforeEach
+    void fresh() {
+        key = new DeviceKey("acme", "dev-" + ids.incrementAndGet());
+        kit = EventSourcedBehaviorTestKit.create(testKit.system(),
+                Device.create(key.entityId(), SETTINGS, Clock.fixed(Instant.parse("2026-01-01T00:00:00Z"), ZoneOffset.UTC)));
+    }
+
+    private static ObjectNode json(String s) {
+        try {
+            return (ObjectNode) JSON.readTree(s);
+        } catch (Exception e) {
+            throw new IllegalArgumentException(e);
+        }
+    }
+
+    private Device.TokenIssued register() {
+        CommandResultWithReply<Device.Command, Device.Event, Device.State, Device.Reply> r = kit.<Device.Reply>runCommand(
+                rt -> new Device.Register("Boiler", "thermostat", List.of("b", "a", "b"), json("{\"floor\":2}"), rt));
+        return assertInstanceOf(Device.TokenIssued.class, r.reply());
+    }
+
+    private Device.Rejected rejected(Device.Reply reply, Device.Rejection code) {
+        Device.Rejected rej = assertInstanceOf(Device.Rejected.class, reply);
+        assertEquals(code, rej.code(), rej.message());
+        return rej;
+    }
+
+    @Test
+    void registerIssuesTokenOnceAndStoresOnlyItsHash() {
+        Device.TokenIssued issued = register();
+        assertTrue(issued.token().startsWith("dt_"));
+        Device.State state = kit.getState();
+        assertEquals(Device.Lifecycle.PROVISIONED, state.lifecycle());
+        assertEquals(Credentials.hash(issued.token()), state.tokenHash());
+        assertEquals(List.of("a", "b"), state.labels());
+        assertFalse(state.toString().contains(issued.token()), "the plain token is not part of the state");
+        assertTrue(kit.<Device.Reply>runCommand(Device.Get::new).hasNoEvents(), "a read persists nothing");
+    }
+
+    @Test
+    void commandsOnAMissingDeviceAreNotFound() {
+        rejected(kit.<Device.Reply>runCommand(Device.Get::new).reply(), Device.Rejection.NOT_FOUND);
+        rejected(kit.<Device.Reply>runCommand(r -> new Device.UpdateDesired(json("{}"), Optional.empty(), r)).reply(),
+                Device.Rejection.NOT_FOUND);
+        rejected(kit.<Device.Reply>runCommand(Device.Suspend::new).reply(), Device.Rejection.NOT_FOUND);
+        assertEquals(Device.Lifecycle.NEW, kit.getState().lifecycle());
+    }
+
+    @Test
+    void registerTwiceIsAConflict() {
+        register();
+        rejected(kit.<Device.Reply>runCommand(r -> new Device.Register("x", null, null, null, r)).reply(),
+                Device.Rejection.ALREADY_EXISTS);
+    }
+
+    @Test
+    void lifecycleMovesAndRejectsWhatAStateCannotTake() {
+        register();
+        assertInstanceOf(Device.DeviceDetails.class, kit.<Device.Reply>runCommand(Device.Activate::new).reply());
+        assertEquals(Device.Lifecycle.ACTIVE, kit.getState().lifecycle());
+        rejected(kit.<Device.Reply>runCommand(Device.Activate::new).reply(), Device.Rejection.INVALID_STATE);
+        var suspended = kit.<Device.Reply>runCommand(Device.Suspend::new);
+        assertInstanceOf(Device.Suspended.class, suspended.event());
+        assertEquals(Device.Lifecycle.SUSPENDED, kit.getState().lifecycle());
+        rejected(kit.<Device.Reply>runCommand(Device.Suspend::new).reply(), Device.Rejection.INVALID_STATE);
+        kit.<Device.Reply>runCommand(Device.Activate::new);
+        assertEquals(Device.Lifecycle.ACTIVE, kit.getState().lifecycle());
+        var gone = kit.<Device.Reply>runCommand(Device.Decommission::new);
+        assertInstanceOf(Device.Decommissioned.class, gone.event());
+        rejected(kit.<Device.Reply>runCommand(Device.Get::new).reply(), Device.Rejection.DECOMMISSIONED);
+        rejected(kit.<Device.Reply>runCommand(Device.Activate::new).reply(), Device.Rejection.DECOMMISSIONED);
+        rejected(kit.<Device.Reply>runCommand(r -> new Device.Register("again", null, null, null, r)).reply(),
+                Device.Rejection.ALREADY_EXISTS);
+    }
+
+    @Test
+    void metadataMergesAndRepeatedPatchPersistsNothing() {
+        register();
+        var r = kit.<Device.Reply>runCommand(rt -> new Device.UpdateMetadata("Kitchen", null, List.of("z"),
+                json("{\"floor\":null,\"room\":\"k\"}"), rt));
+        Device.DeviceView v = assertInstanceOf(Device.DeviceDetails.class, r.reply()).device();
+        assertEquals("Kitchen", v.name());
+        assertEquals("thermostat", v.type());
+        assertEquals(List.of("z"), v.labels());
+        assertEquals(json("{\"room\":\"k\"}"), v.attributes());
+        var again = kit.<Device.Reply>runCommand(rt -> new Device.UpdateMetadata("Kitchen", null, List.of("z"),
+                json("{\"room\":\"k\"}"), rt));
+        assertTrue(again.hasNoEvents());
+    }
+
+    @Test
+    void rotationReplacesTheHash() {
+        Device.TokenIssued first = register();
+        Device.TokenIssued second = assertInstanceOf(Device.TokenIssued.class,
+                kit.<Device.Reply>runCommand(Device.RotateCredentials::new).reply());
+        assertNotEquals(first.token(), second.token());
+        assertEquals(Credentials.hash(second.token()), kit.getState().tokenHash());
+        assertFalse(Credentials.matches(first.token(), kit.getState().tokenHash()));
+    }
+
+    @Test
+    void shadowDesiredReportedDeltaAndVersion() {
+        register();
+        var d = kit.<Device.Reply>runCommand(r -> new Device.UpdateDesired(json("{\"temp\":21,\"mode\":\"eco\"}"), Optional.empty(), r));
+        Device.ShadowView s1 = assertInstanceOf(Device.ShadowDetails.class, d.reply()).shadow();
+        assertEquals(1, s1.version());
+        assertEquals(json("{\"temp\":21,\"mode\":\"eco\"}"), s1.delta());
+        assertTrue(s1.desiredMetadata().get("temp").has("timestamp"));
+
+        var rep = kit.<Device.Reply>runCommand(r -> new Device.UpdateReported(json("{\"temp\":21}"), Optional.empty(), r));
+        Device.ShadowView s2 = assertInstanceOf(Device.ShadowDetails.class, rep.reply()).shadow();
+        assertEquals(2, s2.version());
+        assertEquals(json("{\"mode\":\"eco\"}"), s2.delta());
+
+        // same patch again: no event, no new version
+        var same = kit.<Device.Reply>runCommand(r -> new Device.UpdateReported(json("{\"temp\":21}"), Optional.empty(), r));
+        assertTrue(same.hasNoEvents());
+        assertEquals(2, assertInstanceOf(Device.ShadowDetails.class, same.reply()).shadow().version());
+
+        // null deletes a key
+        var del = kit.<Device.Reply>runCommand(r -> new Device.UpdateDesired(json("{\"mode\":null}"), Optional.of(2L), r));
+        Device.ShadowView s3 = assertInstanceOf(Device.ShadowDetails.class, del.reply()).shadow();
+        assertEquals(3, s3.version());
+        assertEquals(json("{\"temp\":21}"), s3.desired());
+        assertTrue(s3.delta().isEmpty());
+        assertFalse(s3.desiredMetadata().has("mode"));
+    }
+
+    @Test
+    void shadowOptimisticConcurrency() {
+        register();
+        kit.<Device.Reply>runCommand(r -> new Device.UpdateDesired(json("{\"a\":1}"), Optional.of(0L), r));
+        var stale = kit.<Device.Reply>runCommand(r -> new Device.UpdateDesired(json("{\"a\":2}"), Optional.of(0L), r));
+        rejected(stale.reply(), Device.Rejection.VERSION_MISMATCH);
+        assertTrue(stale.hasNoEvents());
+        assertEquals(1, kit.getState().shadowVersion());
+    }
+
+    @Test
+    void shadowSizeCapRejects() {
+        register();
+        String big = "x".repeat(300);
+        var r = kit.<Device.Reply>runCommand(rt -> new Device.UpdateDesired(json("{\"blob\":\"" + big + "\"}"), Optional.empty(), rt));
+        rejected(r.reply(), Device.Rejection.SHADOW_TOO_LARGE);
+        assertTrue(r.hasNoEvents());
+    }
+
+    @Test
+    void suspendedDeviceKeepsItsShadowApi() {
+        register();
+        kit.<Device.Reply>runCommand(Device.Suspend::new);
+        var r = kit.<Device.Reply>runCommand(rt -> new Device.UpdateDesired(json("{\"a\":1}"), Optional.empty(), rt));
+        assertInstanceOf(Device.ShadowDetails.class, r.reply());
+    }
+
+    @Test
+    void recoveryFromSnapshotRestoresEverything() {
+        kit = EventSourcedBehaviorTestKit.create(testKit.system(),
+                Device.create(key.entityId(), new DeviceSettings(4096, 2, 2), Clock.systemUTC()));
+        register();
+        for (int i = 0; i < 5; i++) {
+            int n = i;
+            kit.<Device.Reply>runCommand(r -> new Device.UpdateReported(json("{\"n\":" + n + "}"), Optional.empty(), r));
+        }
+        Device.State before = kit.getState();
+        assertEquals(before, kit.restart().state());
+    }
+
+    @Test
+    void recoveryRestoresEverything() {
+        Device.TokenIssued issued = register();
+        kit.<Device.Reply>runCommand(r -> new Device.UpdateDesired(json("{\"t\":{\"lo\":18,\"hi\":22}}"), Optional.empty(), r));
+        kit.<Device.Reply>runCommand(r -> new Device.UpdateReported(json("{\"t\":{\"lo\":18}}"), Optional.empty(), r));
+        kit.<Device.Reply>runCommand(Device.Activate::new);
+        Device.State before = kit.getState();
+        var restarted = kit.restart();
+        Device.State after = restarted.state();
+        assertEquals(before, after);
+        assertEquals(Credentials.hash(issued.token()), after.tokenHash());
+        assertEquals(2, after.shadowVersion());
+        assertEquals(json("{\"t\":{\"hi\":22}}"), after.shadowView().delta());
+    }
+}

@@ -1,0 +1,93 @@
+package io.drover.persistence;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import io.drover.persistence.cassandra.CassandraAccessStore;
+import io.drover.persistence.cassandra.CassandraDeviceDirectory;
+import io.drover.persistence.cassandra.CassandraLauncher;
+import java.time.Duration;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.stream.connectors.cassandra.CassandraSessionSettings;
+import org.apache.pekko.stream.connectors.cassandra.javadsl.CassandraSessionRegistry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The persistence module's entry point: one driver session, the schema applied (when configured),
+ * and the stores built on it. {@link #init} blocks; it runs once at node start, before anything
+ * serves traffic.
+ */
+public final class DroverPersistence {
+
+    private static final Logger log = LoggerFactory.getLogger(DroverPersistence.class);
+
+    private final PersistenceSettings settings;
+    private final CqlSession session;
+    private final AccessStore access;
+    private final DeviceDirectory devices;
+    private final ShadowHistory history;
+
+    private DroverPersistence(PersistenceSettings settings, CqlSession session, ActorSystem<?> system) {
+        this.settings = settings;
+        this.session = session;
+        this.access = new CassandraAccessStore(session, settings.keyspace());
+        this.devices = new CassandraDeviceDirectory(session, settings.keyspace(), settings.deviceDirectoryBuckets());
+        this.history = new ShadowHistory(system);
+    }
+
+    public static DroverPersistence init(ActorSystem<?> system) {
+        PersistenceSettings settings = PersistenceSettings.fromConfig(system.settings().config());
+        CqlSession session;
+        try {
+            session = CassandraSessionRegistry.get(system)
+                    .sessionFor(CassandraSessionSettings.create())
+                    .underlying()
+                    .toCompletableFuture()
+                    .get(60, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot connect to Cassandra at " + settings.contactPoint(), e);
+        }
+        if (settings.applySchemaAtStart()) {
+            long t0 = System.nanoTime();
+            new SchemaRunner(session, settings).migrate();
+            log.info("Schema of keyspace {} is current ({} ms)", settings.keyspace(), (System.nanoTime() - t0) / 1_000_000);
+        }
+        return new DroverPersistence(settings, session, system);
+    }
+
+    /** Starts the dev Cassandra from {@code drover.persistence.dev-cassandra} unless one already answers. */
+    public static CassandraLauncher.StartResult startDevCassandra(PersistenceSettings settings) throws Exception {
+        CassandraLauncher launcher = new CassandraLauncher(
+                CassandraLauncher.Settings.of(settings.devCassandraDataDir().toAbsolutePath(), settings.port())
+                        .withHeapMb(settings.devCassandraHeapMb()));
+        return launcher.start();
+    }
+
+    public PersistenceSettings settings() {
+        return settings;
+    }
+
+    public CqlSession session() {
+        return session;
+    }
+
+    public AccessStore access() {
+        return access;
+    }
+
+    public DeviceDirectory devices() {
+        return devices;
+    }
+
+    public ShadowHistory history() {
+        return history;
+    }
+
+    /** Completes when Cassandra answers a trivial query within {@code timeout}. */
+    public CompletionStage<Boolean> ready(Duration timeout) {
+        return session.executeAsync(com.datastax.oss.driver.api.core.cql.SimpleStatement
+                        .newInstance("SELECT release_version FROM system.local").setTimeout(timeout))
+                .handle((rs, err) -> err == null && rs.one() != null);
+    }
+}

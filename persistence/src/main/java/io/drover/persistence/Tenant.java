@@ -1,0 +1,5 @@
+package io.drover.persistence;
+
+import java.time.Instant;
+
+public record Tenant(String tenantId, String name, Instant createdAt) {}

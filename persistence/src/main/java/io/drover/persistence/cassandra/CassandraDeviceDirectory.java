@@ -1,0 +1,114 @@
+package io.drover.persistence.cassandra;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.cql.PreparedStatement;
+import com.datastax.oss.driver.api.core.cql.Row;
+import io.drover.persistence.Cursors;
+import io.drover.persistence.DeviceDirectory;
+import io.drover.persistence.DeviceListing;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.zip.CRC32;
+
+/**
+ * Devices by tenant over {@code buckets} partitions per tenant. Pages walk the buckets in order and
+ * each bucket by device id; filters are applied while reading, with a bounded scan per page (a page
+ * may come back short, with a cursor, when few rows match).
+ */
+public final class CassandraDeviceDirectory implements DeviceDirectory {
+
+    private static final int SCAN_FACTOR = 10;
+
+    private final CqlSession session;
+    private final int buckets;
+    private final PreparedStatement upsert;
+    private final PreparedStatement page;
+
+    public CassandraDeviceDirectory(CqlSession session, String keyspace, int buckets) {
+        this.session = session;
+        this.buckets = buckets;
+        upsert = session.prepare("INSERT INTO " + keyspace + ".devices_by_tenant (tenant_id, bucket, device_id, name, type, "
+                + "labels, lifecycle, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        page = session.prepare("SELECT device_id, name, type, labels, lifecycle, created_at, updated_at FROM " + keyspace
+                + ".devices_by_tenant WHERE tenant_id = ? AND bucket = ? AND device_id > ? LIMIT ?");
+    }
+
+    /** Fixed once data exists: CRC32 of the UTF-8 id, modulo the bucket count. */
+    public static int bucketOf(String deviceId, int buckets) {
+        CRC32 crc = new CRC32();
+        crc.update(deviceId.getBytes(StandardCharsets.UTF_8));
+        return (int) Math.floorMod(crc.getValue(), (long) buckets);
+    }
+
+    @Override
+    public CompletionStage<Void> upsert(DeviceListing d) {
+        return session.executeAsync(upsert.bind(d.tenantId(), bucketOf(d.deviceId(), buckets), d.deviceId(), d.name(),
+                d.type(), Set.copyOf(d.labels()), d.lifecycle(), d.createdAt(), d.updatedAt())).thenApply(rs -> null);
+    }
+
+    @Override
+    public CompletionStage<Page> list(Query q) {
+        Cursors start;
+        try {
+            start = q.cursor().map(Cursors::decode).orElse(new Cursors(0, ""));
+            if (start.bucket() < 0 || start.bucket() >= buckets) {
+                throw new IllegalArgumentException("invalid cursor");
+            }
+        } catch (IllegalArgumentException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        return fetch(q, start.bucket(), start.afterDeviceId(), new ArrayList<>(), q.limit() * SCAN_FACTOR);
+    }
+
+    private CompletionStage<Page> fetch(Query q, int bucket, String after, List<DeviceListing> acc, int budget) {
+        int want = Math.min(q.limit() - acc.size() + 1, Math.max(budget, 1));
+        return session.executeAsync(page.bind(q.tenantId(), bucket, after, want)).thenCompose(rs -> {
+            int read = 0;
+            String last = after;
+            for (Row r : rs.currentPage()) {
+                read++;
+                last = r.getString("device_id");
+                DeviceListing d = new DeviceListing(q.tenantId(), last, r.getString("name"), r.getString("type"),
+                        List.copyOf(new TreeSet<>(r.getSet("labels", String.class))), r.getString("lifecycle"),
+                        r.getInstant("created_at"), r.getInstant("updated_at"));
+                if (matches(q, d)) {
+                    if (acc.size() == q.limit()) {
+                        // one more than asked exists: the page ends before it
+                        DeviceListing lastKept = acc.get(acc.size() - 1);
+                        return done(acc, new Cursors(bucketOf(lastKept.deviceId(), buckets), lastKept.deviceId()));
+                    }
+                    acc.add(d);
+                }
+            }
+            int left = budget - read;
+            boolean bucketExhausted = read < want;
+            if (!bucketExhausted && left > 0) {
+                return fetch(q, bucket, last, acc, left);
+            }
+            if (bucketExhausted && bucket + 1 < buckets && left > 0) {
+                return fetch(q, bucket + 1, "", acc, left);
+            }
+            if (bucketExhausted && bucket + 1 >= buckets) {
+                return done(acc, null);
+            }
+            // scan budget used up: hand back what matched so far and where to continue
+            return done(acc, bucketExhausted ? new Cursors(bucket + 1, "") : new Cursors(bucket, last));
+        });
+    }
+
+    private static CompletionStage<Page> done(List<DeviceListing> acc, Cursors next) {
+        return CompletableFuture.completedFuture(
+                new Page(List.copyOf(acc), Optional.ofNullable(next).map(Cursors::encode)));
+    }
+
+    private static boolean matches(Query q, DeviceListing d) {
+        return q.type().map(t -> t.equals(d.type())).orElse(true)
+                && q.label().map(l -> d.labels().contains(l)).orElse(true);
+    }
+}
