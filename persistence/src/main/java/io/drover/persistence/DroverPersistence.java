@@ -33,7 +33,7 @@ public final class DroverPersistence {
         this.session = session;
         this.access = new CassandraAccessStore(session, settings.keyspace());
         this.devices = new CassandraDeviceDirectory(session, settings.keyspace(), settings.deviceDirectoryBuckets());
-        this.history = new ShadowHistory(system);
+        this.history = ShadowHistory.onCassandra(system);
     }
 
     public static DroverPersistence init(ActorSystem<?> system) {

@@ -9,6 +9,7 @@ import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.persistence.cassandra.query.javadsl.CassandraReadJournal;
 import org.apache.pekko.persistence.query.PersistenceQuery;
+import org.apache.pekko.persistence.query.javadsl.CurrentEventsByPersistenceIdQuery;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
 
@@ -23,12 +24,18 @@ public final class ShadowHistory {
     public record Change(long version, Instant at, String document, com.fasterxml.jackson.databind.node.ObjectNode patch) {}
 
     private final ActorSystem<?> system;
-    private final CassandraReadJournal journal;
+    private final CurrentEventsByPersistenceIdQuery journal;
 
-    public ShadowHistory(ActorSystem<?> system) {
+    /** @param journal the read journal of the plugin the device entities write to */
+    public ShadowHistory(ActorSystem<?> system, CurrentEventsByPersistenceIdQuery journal) {
         this.system = system;
-        this.journal = PersistenceQuery.get(system)
-                .getReadJournalFor(CassandraReadJournal.class, CassandraReadJournal.Identifier());
+        this.journal = journal;
+    }
+
+    /** On the Cassandra journal (production, dev mode, integration tests). */
+    public static ShadowHistory onCassandra(ActorSystem<?> system) {
+        return new ShadowHistory(system, PersistenceQuery.get(system)
+                .getReadJournalFor(CassandraReadJournal.class, CassandraReadJournal.Identifier()));
     }
 
     private Source<Device.Event, ?> events(DeviceKey key) {

@@ -1,0 +1,59 @@
+package io.drover.node;
+
+import io.drover.http.HttpApi;
+import io.drover.persistence.DroverPersistence;
+import io.drover.shard.DeviceClient;
+import io.drover.shard.DeviceSharding;
+import java.net.InetSocketAddress;
+import java.util.concurrent.CompletableFuture;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.DispatcherSelector;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.http.javadsl.ServerBinding;
+
+/**
+ * The root actor: it only calls each module's {@code init} in order — persistence (schema, on the
+ * blocking dispatcher), sharding, HTTP — and reports the outcome to {@code started}. A failed start
+ * stops the system.
+ */
+public final class Guardian {
+
+    /** What a started node offers its caller. */
+    public record Started(DroverPersistence persistence, DeviceClient devices, InetSocketAddress http) {}
+
+    private sealed interface Msg {}
+
+    private record PersistenceReady(DroverPersistence persistence) implements Msg {}
+
+    private record HttpBound(DroverPersistence persistence, DeviceClient devices, ServerBinding binding) implements Msg {}
+
+    private record Failed(Throwable cause) implements Msg {}
+
+    private Guardian() {}
+
+    public static Behavior<Void> create(CompletableFuture<Started> started) {
+        return Behaviors.<Msg>setup(ctx -> {
+            var system = ctx.getSystem();
+            var blocking = system.dispatchers().lookup(DispatcherSelector.fromConfig("drover-blocking-dispatcher"));
+            ctx.pipeToSelf(CompletableFuture.supplyAsync(() -> DroverPersistence.init(system), blocking),
+                    (p, e) -> e == null ? new PersistenceReady(p) : new Failed(e));
+            return Behaviors.receive(Msg.class)
+                    .onMessage(PersistenceReady.class, m -> {
+                        DeviceClient devices = DeviceSharding.init(system);
+                        ctx.pipeToSelf(HttpApi.init(system, devices, m.persistence()),
+                                (b, e) -> e == null ? new HttpBound(m.persistence(), devices, b) : new Failed(e));
+                        return Behaviors.same();
+                    })
+                    .onMessage(HttpBound.class, m -> {
+                        started.complete(new Started(m.persistence(), m.devices(), m.binding().localAddress()));
+                        return Behaviors.same();
+                    })
+                    .onMessage(Failed.class, m -> {
+                        ctx.getLog().error("Drover failed to start", m.cause());
+                        started.completeExceptionally(m.cause());
+                        return Behaviors.stopped();
+                    })
+                    .build();
+        }).unsafeCast();
+    }
+}

@@ -1,0 +1,147 @@
+package io.drover.node;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigValueFactory;
+import io.drover.http.ApiKeys;
+import io.drover.persistence.ApiKey;
+import io.drover.persistence.DroverPersistence;
+import io.drover.persistence.PersistenceSettings;
+import io.drover.persistence.cassandra.CassandraLauncher;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code dev} (everything on this machine), {@code node} (production), {@code create-admin-key}
+ * (the first platform admin key of a production deployment) and {@code cassandra start|stop|status}.
+ */
+public final class Main {
+
+    private static final Logger log = LoggerFactory.getLogger(Main.class);
+
+    private Main() {}
+
+    public static void main(String[] args) throws Exception {
+        String mode = args.length > 0 ? args[0] : "help";
+        switch (mode) {
+            case "dev" -> dev();
+            case "node" -> node();
+            case "create-admin-key" -> createAdminKey();
+            case "cassandra" -> CassandraLauncher.main(Arrays.copyOfRange(args, 1, args.length));
+            default -> {
+                System.err.println("usage: drover dev | node | create-admin-key | cassandra start|stop|status");
+                System.exit(2);
+            }
+        }
+    }
+
+    /** Config of a mode: mode-{mode}.conf over application.conf over every reference.conf. */
+    public static Config config(String mode, Config overrides) {
+        Config c = overrides
+                .withFallback(ConfigFactory.parseResources("mode-" + mode + ".conf"))
+                .withFallback(ConfigFactory.parseResourcesAnySyntax("application"));
+        String seeds = System.getenv("DROVER_SEED_NODES");
+        if ("node".equals(mode) && seeds != null && !seeds.isBlank()) {
+            List<String> list = Arrays.stream(seeds.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
+            c = ConfigFactory.empty().withValue("pekko.cluster.seed-nodes", ConfigValueFactory.fromIterable(list))
+                    .withFallback(c);
+        }
+        return ConfigFactory.load(c);
+    }
+
+    private static void dev() throws Exception {
+        long t0 = System.nanoTime();
+        Config config = config("dev", ConfigFactory.empty());
+        PersistenceSettings ps = PersistenceSettings.fromConfig(config);
+        Path dataDir = Path.of(config.getString("drover.node.data-dir")).toAbsolutePath();
+        PersistenceSettings devPs = System.getenv("DROVER_DEV_CASSANDRA_DIR") != null ? ps
+                : new PersistenceSettings(ps.keyspace(), ps.replication(), ps.applySchemaAtStart(),
+                        ps.deviceDirectoryBuckets(), ps.contactPoint(), ps.schemaLockTimeout(),
+                        dataDir.resolve("cassandra"), ps.devCassandraHeapMb());
+        CassandraLauncher.StartResult cassandra = DroverPersistence.startDevCassandra(devPs);
+        long cassandraMs = (System.nanoTime() - t0) / 1_000_000;
+
+        Started s = start(config, Duration.ofMinutes(3));
+        long totalMs = (System.nanoTime() - t0) / 1_000_000;
+
+        ApiKeys keys = new ApiKeys(s.started().persistence().access(), Clock.systemUTC());
+        Optional<ApiKeys.Issued> admin = keys.bootstrapPlatformAdmin().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        Path keyFile = dataDir.resolve("admin-api-key");
+        if (admin.isPresent()) {
+            Files.createDirectories(dataDir);
+            Files.deleteIfExists(keyFile);
+            Files.createFile(keyFile, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            Files.writeString(keyFile, admin.get().secret() + "\n");
+        }
+        String http = "http://" + s.started().http().getHostString() + ":" + s.started().http().getPort();
+        StringBuilder b = new StringBuilder("\n");
+        b.append("  Drover is running in dev mode (started in ").append(totalMs).append(" ms; Cassandra ")
+                .append(cassandra == CassandraLauncher.StartResult.STARTED ? "started in " + cassandraMs + " ms" : "was already running")
+                .append(")\n\n");
+        b.append("  REST API     ").append(http).append("/api/v1\n");
+        b.append("  Health       ").append(http).append("/health/ready\n");
+        b.append("  Metrics      ").append(http).append("/metrics\n");
+        b.append("  Cassandra    ").append(devPs.contactPoint()).append(" (keyspace ").append(ps.keyspace())
+                .append(", data ").append(devPs.devCassandraDataDir()).append(")\n");
+        if (admin.isPresent()) {
+            b.append("  Admin key    ").append(admin.get().secret()).append("   (shown once; also in ").append(keyFile).append(")\n");
+        } else {
+            b.append("  Admin key    created at first start; see ").append(keyFile).append("\n");
+        }
+        b.append("\n  Try:  curl -s -H \"Authorization: Bearer $(cat ").append(keyFile).append(")\" -H 'Content-Type: application/json' \\\n")
+                .append("         -d '{\"id\":\"acme\",\"name\":\"Acme\"}' ").append(http).append("/api/v1/tenants\n");
+        b.append("  MQTT is not built yet (issue 3); devices use the REST API for now.\n");
+        b.append("  Stop with Ctrl-C; './drover cassandra stop' stops the dev Cassandra.\n");
+        System.out.println(b);
+        s.system().getWhenTerminated().toCompletableFuture().get();
+    }
+
+    private static void node() throws Exception {
+        Config config = config("node", ConfigFactory.empty());
+        Started s = start(config, Duration.ofMinutes(5));
+        log.info("Drover node up; HTTP on {}", s.started().http());
+        s.system().getWhenTerminated().toCompletableFuture().get();
+    }
+
+    /** Creates a platform admin key against the configured Cassandra and prints it once. */
+    private static void createAdminKey() throws Exception {
+        Config config = ConfigFactory.parseString("pekko.actor.provider = local")
+                .withFallback(config("node", ConfigFactory.empty()));
+        ActorSystem<Void> system = ActorSystem.create(org.apache.pekko.actor.typed.javadsl.Behaviors.empty(), "drover-admin", config);
+        try {
+            DroverPersistence p = DroverPersistence.init(system);
+            ApiKeys.Issued issued = new ApiKeys(p.access(), Clock.systemUTC())
+                    .issue(ApiKey.PLATFORM_TENANT, ApiKey.Role.PLATFORM_ADMIN, "created by create-admin-key", Optional.empty())
+                    .toCompletableFuture().get(30, TimeUnit.SECONDS);
+            System.out.println(issued.secret());
+        } finally {
+            system.terminate();
+            system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        }
+    }
+
+    public record Started(ActorSystem<Void> system, Guardian.Started started) {}
+
+    /** Starts a node on {@code config}; fails when it is not serving within {@code timeout}. */
+    public static Started start(Config config, Duration timeout) throws Exception {
+        CompletableFuture<Guardian.Started> started = new CompletableFuture<>();
+        ActorSystem<Void> system = ActorSystem.create(Guardian.create(started), "drover", config);
+        try {
+            return new Started(system, started.get(timeout.toMillis(), TimeUnit.MILLISECONDS));
+        } catch (Exception e) {
+            system.terminate();
+            throw e;
+        }
+    }
+}

@@ -1,0 +1,85 @@
+package io.drover.http;
+
+import static org.apache.pekko.http.javadsl.server.Directives.concat;
+import static org.apache.pekko.http.javadsl.server.Directives.extractRequest;
+import static org.apache.pekko.http.javadsl.server.Directives.handleExceptions;
+import static org.apache.pekko.http.javadsl.server.Directives.handleRejections;
+import static org.apache.pekko.http.javadsl.server.Directives.mapResponse;
+import static org.apache.pekko.http.javadsl.server.Directives.onSuccess;
+import static org.apache.pekko.http.javadsl.server.Directives.optionalHeaderValueByName;
+import static org.apache.pekko.http.javadsl.server.Directives.pathPrefix;
+import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
+
+import java.util.UUID;
+import java.util.regex.Pattern;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.javadsl.model.headers.RawHeader;
+import org.apache.pekko.http.javadsl.server.RejectionHandler;
+import org.apache.pekko.http.javadsl.server.Route;
+
+/**
+ * The root route: correlation id, metrics, the one exception and rejection handler, health and
+ * metrics without a key, and {@code /api/v1} behind API-key authentication.
+ */
+public final class ApiRoutes {
+
+    private static final Pattern SAFE_ID = Pattern.compile("[A-Za-z0-9._-]{1,64}");
+
+    private final Authenticator auth;
+    private final DeviceRoutes devices;
+    private final TenantRoutes tenants;
+    private final ApiKeyRoutes apiKeys;
+    private final HealthRoutes health;
+    private final ApiMetrics metrics;
+    private final RejectionHandler rejections = Problems.rejectionHandler();
+
+    public ApiRoutes(Authenticator auth, DeviceRoutes devices, TenantRoutes tenants, ApiKeyRoutes apiKeys,
+            HealthRoutes health, ApiMetrics metrics) {
+        this.auth = auth;
+        this.devices = devices;
+        this.tenants = tenants;
+        this.apiKeys = apiKeys;
+        this.health = health;
+        this.metrics = metrics;
+    }
+
+    public Route route() {
+        return extractRequest(request -> {
+            long start = System.nanoTime();
+            String correlationId = request.getHeader("X-Request-Id").map(h -> h.value())
+                    .filter(v -> SAFE_ID.matcher(v).matches()).orElseGet(() -> UUID.randomUUID().toString());
+            return mapResponse(response -> {
+                metrics.http(routeLabel(request), request.method().value(), response.status().intValue(),
+                        System.nanoTime() - start);
+                return response.addHeader(RawHeader.create("X-Request-Id", correlationId));
+            }, () -> handleExceptions(Problems.exceptionHandler(correlationId, metrics), () ->
+                    handleRejections(rejections, () -> concat(
+                            health.route(),
+                            pathPrefix(segment("api").slash("v1"), this::api)))));
+        });
+    }
+
+    private Route api() {
+        return optionalHeaderValueByName("Authorization", header ->
+                onSuccess(auth.authenticate(header), principal -> concat(
+                        devices.route(principal),
+                        tenants.route(principal),
+                        apiKeys.route(principal))));
+    }
+
+    /** The route template for metrics: ids replaced so label cardinality stays bounded. */
+    static String routeLabel(HttpRequest request) {
+        String[] parts = request.getUri().path().split("/");
+        StringBuilder sb = new StringBuilder();
+        for (int i = 1; i < parts.length; i++) {
+            String prev = parts[i - 1];
+            boolean id = prev.equals("devices") || prev.equals("tenants") || prev.equals("api-keys");
+            sb.append('/').append(id ? "{id}" : parts[i]);
+            if (i > 8) {
+                break;
+            }
+        }
+        String label = sb.length() == 0 ? "/" : sb.toString();
+        return label.startsWith("/api/v1/") || label.startsWith("/health/") || label.equals("/metrics") ? label : "other";
+    }
+}

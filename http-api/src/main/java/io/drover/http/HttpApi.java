@@ -1,0 +1,55 @@
+package io.drover.http;
+
+import io.drover.persistence.AccessStore;
+import io.drover.persistence.DeviceDirectory;
+import io.drover.persistence.DroverPersistence;
+import io.drover.persistence.ShadowHistory;
+import io.drover.shard.DeviceClient;
+import java.time.Clock;
+import java.util.Map;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.http.javadsl.Http;
+import org.apache.pekko.http.javadsl.ServerBinding;
+
+/** Builds the API from its collaborators and binds it; the binding joins coordinated shutdown. */
+public final class HttpApi {
+
+    private HttpApi() {}
+
+    public static ApiRoutes routes(HttpSettings settings, DeviceClient devices, AccessStore access,
+            DeviceDirectory directory, ShadowHistory history, HealthRoutes.Readiness readiness, ApiMetrics metrics,
+            Clock clock) {
+        Bodies bodies = new Bodies(settings);
+        Authenticator auth = new Authenticator(access, settings, metrics, clock);
+        ApiKeys keys = new ApiKeys(access, clock);
+        ShadowRoutes shadow = new ShadowRoutes(devices, history, metrics, bodies);
+        return new ApiRoutes(auth,
+                new DeviceRoutes(devices, directory, shadow, metrics, bodies, settings),
+                new TenantRoutes(access, keys, metrics, bodies, clock),
+                new ApiKeyRoutes(access, keys, auth, metrics, bodies, clock),
+                new HealthRoutes(readiness, metrics), metrics);
+    }
+
+    /** Ready when Cassandra answers and this node is Up in the cluster. */
+    public static HealthRoutes.Readiness readiness(ActorSystem<?> system, DroverPersistence persistence, HttpSettings settings) {
+        return () -> {
+            boolean up = Cluster.get(system).selfMember().status() == MemberStatus.up();
+            return persistence.ready(settings.readinessTimeout())
+                    .thenApply(cassandra -> Map.of("cassandra", cassandra, "cluster-member-up", up));
+        };
+    }
+
+    public static CompletionStage<ServerBinding> init(ActorSystem<?> system, DeviceClient devices,
+            DroverPersistence persistence) {
+        HttpSettings settings = HttpSettings.fromConfig(system.settings().config());
+        ApiMetrics metrics = ApiMetrics.createDefault();
+        ApiRoutes routes = routes(settings, devices, persistence.access(), persistence.devices(), persistence.history(),
+                readiness(system, persistence, settings), metrics, Clock.systemUTC());
+        return Http.get(system).newServerAt(settings.interfaceName(), settings.port())
+                .bind(routes.route())
+                .thenApply(b -> b.addToCoordinatedShutdown(settings.shutdownDeadline(), system));
+    }
+}

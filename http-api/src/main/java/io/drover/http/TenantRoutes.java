@@ -1,0 +1,83 @@
+package io.drover.http;
+
+import static org.apache.pekko.http.javadsl.server.Directives.completeWithFuture;
+import static org.apache.pekko.http.javadsl.server.Directives.concat;
+import static org.apache.pekko.http.javadsl.server.Directives.get;
+import static org.apache.pekko.http.javadsl.server.Directives.path;
+import static org.apache.pekko.http.javadsl.server.Directives.pathEnd;
+import static org.apache.pekko.http.javadsl.server.Directives.pathPrefix;
+import static org.apache.pekko.http.javadsl.server.Directives.post;
+import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
+
+import io.drover.device.DeviceKey;
+import io.drover.persistence.AccessStore;
+import io.drover.persistence.ApiKey;
+import io.drover.persistence.Tenant;
+import java.time.Clock;
+import java.util.Optional;
+import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.model.headers.Location;
+import org.apache.pekko.http.javadsl.server.Route;
+
+/** {@code /api/v1/tenants}: platform admins create tenants; each comes with its first admin key. */
+public final class TenantRoutes {
+
+    private final AccessStore store;
+    private final ApiKeys keys;
+    private final ApiMetrics metrics;
+    private final Bodies bodies;
+    private final Clock clock;
+
+    public TenantRoutes(AccessStore store, ApiKeys keys, ApiMetrics metrics, Bodies bodies, Clock clock) {
+        this.store = store;
+        this.keys = keys;
+        this.metrics = metrics;
+        this.bodies = bodies;
+        this.clock = clock;
+    }
+
+    public Route route(Principal principal) {
+        return pathPrefix("tenants", () -> concat(
+                pathEnd(() -> post(() -> create(principal))),
+                path(segment(), id -> get(() -> one(principal, id)))));
+    }
+
+    private Route create(Principal principal) {
+        return bodies.json(Dtos.CreateTenant.class, body -> {
+            requirePlatformAdmin(principal);
+            if (body.id() == null || !DeviceKey.TENANT_ID.matcher(body.id()).matches()) {
+                throw ApiProblem.invalidField("id", "tenant ids are 1-63 of a-z 0-9 - and start with a letter or digit");
+            }
+            String name = body.name() != null ? body.name() : body.id();
+            if (name.isBlank() || name.length() > 200) {
+                throw ApiProblem.invalidField("name", "name is 1 to 200 characters");
+            }
+            Tenant tenant = new Tenant(body.id(), name, clock.instant());
+            return completeWithFuture(metrics.cassandra("tenant_create", () -> store.createTenant(tenant))
+                    .thenCompose(created -> {
+                        if (!created) {
+                            throw new ApiProblem(StatusCodes.CONFLICT, "tenant-exists", "tenant " + body.id() + " exists");
+                        }
+                        return keys.issue(tenant.tenantId(), ApiKey.Role.ADMIN, "initial admin", Optional.empty());
+                    })
+                    .thenApply(issued -> ApiJson.response(StatusCodes.CREATED, new Dtos.NewTenant(Dtos.TenantDto.of(tenant),
+                                    new Dtos.NewApiKey(Dtos.ApiKeyDto.of(issued.key()), issued.secret())))
+                            .addHeader(Location.create("/api/v1/tenants/" + tenant.tenantId()))));
+        });
+    }
+
+    private Route one(Principal principal, String id) {
+        if (!principal.platformAdmin() && !principal.tenantId().equals(id)) {
+            throw ApiProblem.notFound("tenant-not-found", "tenant " + id + " does not exist");
+        }
+        return completeWithFuture(metrics.cassandra("tenant_get", () -> store.tenant(id)).thenApply(t -> t
+                .map(x -> ApiJson.response(StatusCodes.OK, Dtos.TenantDto.of(x)))
+                .orElseThrow(() -> ApiProblem.notFound("tenant-not-found", "tenant " + id + " does not exist"))));
+    }
+
+    private static void requirePlatformAdmin(Principal p) {
+        if (!p.platformAdmin()) {
+            throw ApiProblem.forbidden("only platform admin keys create tenants");
+        }
+    }
+}
