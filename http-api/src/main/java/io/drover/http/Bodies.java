@@ -1,5 +1,6 @@
 package io.drover.http;
 
+import static org.apache.pekko.http.javadsl.server.Directives.extractRequestEntity;
 import static org.apache.pekko.http.javadsl.server.Directives.extractStrictEntity;
 
 import java.time.Duration;
@@ -21,6 +22,15 @@ public final class Bodies {
 
     /** The body's bytes, after the size and media-type checks. */
     public Route json(Function<byte[], Route> inner) {
+        return extractRequestEntity(declared -> {
+            if (declared.getContentLengthOption().orElse(0L) > maxBytes) {
+                throw tooLarge(); // refuse before reading a byte
+            }
+            return strict(inner);
+        });
+    }
+
+    private Route strict(Function<byte[], Route> inner) {
         return extractStrictEntity(timeout, maxBytes + 1, entity -> {
             byte[] bytes = entity.getData().toArray();
             if (bytes.length > maxBytes) {

@@ -65,6 +65,13 @@ public final class Problems {
         if (t instanceof ApiProblem p) {
             return response(p.status(), p.code(), p.getMessage(), p.extra());
         }
+        if (t instanceof org.apache.pekko.http.scaladsl.model.IllegalRequestException ire) {
+            // toStrictEntity reports a chunked body over the limit as 400 "Request too large"
+            boolean tooLarge = ire.status().intValue() == 413 || ire.info().summary().startsWith("Request too large");
+            metrics.rejected(tooLarge ? "body-too-large" : "bad-request");
+            return response(tooLarge ? StatusCodes.PAYLOAD_TOO_LARGE : ire.status(), tooLarge ? "body-too-large" : "bad-request",
+                    tooLarge ? "the request body is too large" : ire.info().summary(), null);
+        }
         if (t instanceof EntityStreamSizeException) {
             metrics.rejected("body-too-large");
             return response(StatusCodes.PAYLOAD_TOO_LARGE, "body-too-large", "the request body is too large", null);

@@ -26,7 +26,14 @@ public class DeviceClient {
         this.timeout = timeout;
     }
 
+    /** The one place that asks; subclasses (tests, decorators) override it to intercept every call. */
     protected CompletionStage<Device.Reply> ask(DeviceKey key, Function<ActorRef<Device.Reply>, Device.Command> command) {
+        return askFor(key, command);
+    }
+
+    /** Asks the entity directly (what {@link #ask} does unless overridden). */
+    public final CompletionStage<Device.Reply> askFor(
+            DeviceKey key, Function<ActorRef<Device.Reply>, Device.Command> command) {
         return sharding.entityRefFor(Device.ENTITY_TYPE_KEY, key.entityId()).ask(command::apply, timeout);
     }
 

@@ -1,0 +1,370 @@
+package io.drover.http;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.drover.device.Credentials;
+import io.drover.http.testing.ApiTestServer;
+import io.drover.http.testing.ApiTestServer.Reply;
+import io.drover.persistence.ApiKey;
+import java.time.Instant;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Every endpoint and every error of REST API v1, over a real HTTP port. */
+class ApiRoutesTest {
+
+    private static ApiTestServer server;
+    private static final AtomicInteger tenants = new AtomicInteger();
+
+    private String tenant;
+    private String admin;
+
+    @BeforeAll
+    static void start() throws Exception {
+        server = new ApiTestServer(Map.of("drover.device.shadow-max-size", "1 KiB", "drover.http.max-body-size", "8 KiB"));
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        server.close();
+    }
+
+    /** Each test works in a tenant of its own. */
+    @BeforeEach
+    void newTenant() throws Exception {
+        tenant = "t" + tenants.incrementAndGet() + "-" + Long.toString(System.nanoTime(), 36);
+        Reply r = server.call("POST", "/api/v1/tenants", server.platformKey, "{\"id\":\"" + tenant + "\",\"name\":\"T\"}");
+        assertEquals(201, r.status(), r.raw().body());
+        admin = r.body().at("/adminKey/key").asText();
+        assertEquals("admin", r.body().at("/adminKey/apiKey/role").asText());
+    }
+
+    private Reply call(String method, String path, String body, String... headers) throws Exception {
+        return server.call(method, path, admin, body, headers);
+    }
+
+    private static void problem(Reply r, int status, String code) {
+        assertEquals(status, r.status(), r.raw().body());
+        assertEquals("application/problem+json", r.header("Content-Type"));
+        assertEquals(code, r.code(), r.raw().body());
+        assertEquals(status, r.body().get("status").asInt());
+        assertFalse(r.raw().body().contains("at io.drover"), "no stack trace");
+    }
+
+    private Reply createDevice(String id) throws Exception {
+        Reply r = call("POST", "/api/v1/devices", "{\"id\":\"" + id + "\",\"name\":\"n-" + id + "\",\"type\":\"meter\",\"labels\":[\"x\"]}");
+        assertEquals(201, r.status(), r.raw().body());
+        return r;
+    }
+
+    private String key(String role) throws Exception {
+        Reply r = call("POST", "/api/v1/api-keys", "{\"name\":\"k\",\"role\":\"" + role + "\"}");
+        assertEquals(201, r.status(), r.raw().body());
+        return r.body().get("key").asText();
+    }
+
+    // ---------------------------------------------------------------- health, metrics
+
+    @Test
+    void healthAndMetricsNeedNoKey() throws Exception {
+        Reply alive = server.call("GET", "/health/alive", null, null);
+        assertEquals(200, alive.status());
+        Reply ready = server.call("GET", "/health/ready", null, null);
+        assertEquals(200, ready.status());
+        assertEquals("ready", ready.body().get("status").asText());
+        assertTrue(ready.body().at("/checks/cassandra").asBoolean());
+        server.call("GET", "/api/v1/devices", admin, null);
+        Reply metrics = server.call("GET", "/metrics", null, null);
+        assertEquals(200, metrics.status());
+        assertTrue(metrics.raw().body().contains("drover_http_requests_total{method=\"GET\",route=\"/api/v1/devices\",status=\"200\"}"),
+                metrics.raw().body());
+        assertTrue(metrics.raw().body().contains("drover_twin_commands_total"));
+    }
+
+    // ---------------------------------------------------------------- authentication and roles
+
+    @Test
+    void missingWrongAndExpiredKeysAre401() throws Exception {
+        problem(server.call("GET", "/api/v1/devices", null, null), 401, "missing-credentials");
+        problem(server.call("GET", "/api/v1/devices", "drv_nope", null), 401, "invalid-credentials");
+        Reply basic = server.call("GET", "/api/v1/devices", null, null, "Authorization", "Basic abc");
+        problem(basic, 401, "invalid-credentials");
+        String secret = "drv_expired_" + tenant;
+        server.access.createKey(new ApiKey("k-exp-" + tenant, tenant, ApiKey.Role.ADMIN, "old",
+                Instant.now().minusSeconds(100), Optional.of(Instant.now().minusSeconds(10)), Credentials.hash(secret)))
+                .toCompletableFuture().get();
+        problem(server.call("GET", "/api/v1/devices", secret, null), 401, "expired-credentials");
+    }
+
+    @Test
+    void rolesLimitWhatAKeyMayDo() throws Exception {
+        createDevice("r1");
+        String viewer = key("viewer");
+        String operator = key("operator");
+        assertEquals(200, server.call("GET", "/api/v1/devices/r1", viewer, null).status());
+        problem(server.call("POST", "/api/v1/devices", viewer, "{\"id\":\"r2\"}"), 403, "forbidden");
+        problem(server.call("PATCH", "/api/v1/devices/r1/shadow/desired", viewer, "{\"a\":1}"), 403, "forbidden");
+        assertEquals(201, server.call("POST", "/api/v1/devices", operator, "{\"id\":\"r3\"}").status());
+        problem(server.call("POST", "/api/v1/api-keys", operator, "{\"role\":\"viewer\"}"), 403, "forbidden");
+        problem(server.call("GET", "/api/v1/api-keys", viewer, null), 403, "forbidden");
+        // platform keys manage tenants, not devices; tenant keys do not create tenants
+        problem(server.call("GET", "/api/v1/devices", server.platformKey, null), 403, "forbidden");
+        problem(server.call("POST", "/api/v1/tenants", admin, "{\"id\":\"nope-" + tenant + "\"}"), 403, "forbidden");
+    }
+
+    // ---------------------------------------------------------------- tenants
+
+    @Test
+    void tenantsAreCreatedOnceWithTheirFirstAdminKey() throws Exception {
+        problem(server.call("POST", "/api/v1/tenants", server.platformKey, "{\"id\":\"" + tenant + "\"}"), 409, "tenant-exists");
+        problem(server.call("POST", "/api/v1/tenants", server.platformKey, "{\"id\":\"Bad_Id\"}"), 400, "invalid-field");
+        Reply own = call("GET", "/api/v1/tenants/" + tenant, null);
+        assertEquals(200, own.status());
+        assertEquals(tenant, own.body().get("id").asText());
+        problem(call("GET", "/api/v1/tenants/someone-else", null), 404, "tenant-not-found");
+        assertEquals(200, server.call("GET", "/api/v1/tenants/" + tenant, server.platformKey, null).status());
+    }
+
+    // ---------------------------------------------------------------- API keys
+
+    @Test
+    void apiKeysAreShownOnceListedWithoutSecretsAndRevocable() throws Exception {
+        Reply created = call("POST", "/api/v1/api-keys", "{\"name\":\"ci\",\"role\":\"operator\",\"expiresAt\":\"2099-01-01T00:00:00Z\"}");
+        assertEquals(201, created.status());
+        String secret = created.body().get("key").asText();
+        String id = created.body().at("/apiKey/id").asText();
+        assertEquals("2099-01-01T00:00:00Z", created.body().at("/apiKey/expiresAt").asText());
+        Reply list = call("GET", "/api/v1/api-keys", null);
+        assertEquals(200, list.status());
+        assertEquals(2, list.body().get("items").size());
+        assertFalse(list.raw().body().contains(secret));
+        assertFalse(list.raw().body().contains(Credentials.hash(secret)), "hashes stay inside");
+        assertEquals(200, server.call("GET", "/api/v1/devices", secret, null).status());
+        assertEquals(204, call("DELETE", "/api/v1/api-keys/" + id, null).status());
+        problem(server.call("GET", "/api/v1/devices", secret, null), 401, "invalid-credentials");
+        problem(call("DELETE", "/api/v1/api-keys/" + id, null), 404, "api-key-not-found");
+        problem(call("POST", "/api/v1/api-keys", "{\"role\":\"platform-admin\"}"), 400, "invalid-field");
+        problem(call("POST", "/api/v1/api-keys", "{\"role\":\"viewer\",\"expiresAt\":\"2001-01-01T00:00:00Z\"}"), 400, "invalid-field");
+    }
+
+    // ---------------------------------------------------------------- devices
+
+    @Test
+    void createReturnsTheTokenOnceAndGetNeverShowsIt() throws Exception {
+        Reply r = createDevice("dev-a");
+        assertEquals("/api/v1/devices/dev-a", r.header("Location"));
+        String token = r.body().get("token").asText();
+        assertTrue(token.startsWith("dt_"));
+        assertEquals("provisioned", r.body().at("/device/state").asText());
+        Reply get = call("GET", "/api/v1/devices/dev-a", null);
+        assertEquals(200, get.status());
+        assertEquals("n-dev-a", get.body().get("name").asText());
+        assertFalse(get.raw().body().contains(token));
+        assertFalse(get.raw().body().contains(Credentials.hash(token)));
+        assertNull(get.body().get("token"));
+    }
+
+    @Test
+    void generatedIdsAndDuplicateIds() throws Exception {
+        Reply gen = call("POST", "/api/v1/devices", "{}");
+        assertEquals(201, gen.status());
+        String id = gen.body().at("/device/id").asText();
+        assertTrue(id.startsWith("d-"));
+        problem(call("POST", "/api/v1/devices", "{\"id\":\"" + id + "\"}"), 409, "device-exists");
+        problem(call("POST", "/api/v1/devices", "{\"id\":\"has space\"}"), 400, "invalid-field");
+    }
+
+    @Test
+    void badBodiesGetClearErrors() throws Exception {
+        Reply unknown = call("POST", "/api/v1/devices", "{\"id\":\"b1\",\"colour\":\"red\"}");
+        problem(unknown, 400, "unknown-field");
+        assertEquals("colour", unknown.body().get("field").asText());
+        Reply wrongType = call("POST", "/api/v1/devices", "{\"id\":\"b1\",\"name\":42}");
+        problem(wrongType, 400, "invalid-field");
+        assertEquals("name", wrongType.body().get("field").asText());
+        Reply wrongLabels = call("POST", "/api/v1/devices", "{\"id\":\"b1\",\"labels\":\"x\"}");
+        problem(wrongLabels, 400, "invalid-field");
+        assertEquals("labels", wrongLabels.body().get("field").asText());
+        problem(call("POST", "/api/v1/devices", "{\"id\":"), 400, "malformed-json");
+        problem(call("POST", "/api/v1/devices", "[1,2]"), 400, "invalid-body");
+        problem(call("POST", "/api/v1/devices", ""), 400, "empty-body");
+        problem(call("POST", "/api/v1/devices", "{\"id\":\"b1\"}", "Content-Type", "text/plain"), 415, "unsupported-media-type");
+        String big = "{\"id\":\"b1\",\"name\":\"" + "x".repeat(9000) + "\"}";
+        problem(call("POST", "/api/v1/devices", big), 413, "body-too-large");
+        problem(call("PUT", "/api/v1/devices", "{}"), 405, "method-not-allowed");
+        problem(call("GET", "/api/v1/nothing-here", null), 404, "not-found");
+        assertEquals(404, call("GET", "/api/v1/devices/b1", null).status(), "nothing was created by bad requests");
+    }
+
+    @Test
+    void anotherTenantsDeviceIsIndistinguishableFromAMissingOne() throws Exception {
+        createDevice("mine");
+        String myTenant = tenant;
+        newTenant(); // switch to a second tenant
+        Reply other = call("GET", "/api/v1/devices/mine", null);
+        Reply missing = call("GET", "/api/v1/devices/never-existed", null);
+        problem(other, 404, "device-not-found");
+        problem(missing, 404, "device-not-found");
+        assertEquals(other.body().get("detail").asText().replace("mine", "X"),
+                missing.body().get("detail").asText().replace("never-existed", "X"));
+        problem(call("PATCH", "/api/v1/devices/mine/shadow/desired", "{\"a\":1}"), 404, "device-not-found");
+        problem(call("DELETE", "/api/v1/devices/mine", null), 404, "device-not-found");
+        assertNotEquals(myTenant, tenant);
+    }
+
+    @Test
+    void metadataPatch() throws Exception {
+        createDevice("m1");
+        Reply r = call("PATCH", "/api/v1/devices/m1", "{\"name\":\"Kitchen\",\"attributes\":{\"room\":\"k\"}}");
+        assertEquals(200, r.status(), r.raw().body());
+        assertEquals("Kitchen", r.body().get("name").asText());
+        assertEquals("meter", r.body().get("type").asText());
+        assertEquals("k", r.body().at("/attributes/room").asText());
+        problem(call("PATCH", "/api/v1/devices/m1", "{\"type\":\"no spaces\"}"), 400, "invalid-field");
+        Reply listed = call("GET", "/api/v1/devices", null);
+        assertEquals("Kitchen", listed.body().at("/items/0/name").asText(), "the list follows the twin");
+    }
+
+    @Test
+    void listPagesAndFilters() throws Exception {
+        for (int i = 0; i < 7; i++) {
+            Reply r = call("POST", "/api/v1/devices", "{\"id\":\"p" + i + "\",\"type\":\"" + (i % 2 == 0 ? "even" : "odd")
+                    + "\",\"labels\":[\"" + (i < 3 ? "low" : "high") + "\"]}");
+            assertEquals(201, r.status());
+        }
+        Set<String> seen = new HashSet<>();
+        String cursor = null;
+        int pages = 0;
+        do {
+            Reply page = call("GET", "/api/v1/devices?limit=3" + (cursor == null ? "" : "&cursor=" + cursor), null);
+            assertEquals(200, page.status());
+            page.body().get("items").forEach(d -> assertTrue(seen.add(d.get("id").asText())));
+            JsonNode next = page.body().get("nextCursor");
+            cursor = next == null ? null : next.asText();
+            pages++;
+        } while (cursor != null && pages < 10);
+        assertEquals(7, seen.size());
+        assertEquals(3, pages);
+        Reply even = call("GET", "/api/v1/devices?type=even", null);
+        assertEquals(4, even.body().get("items").size());
+        Reply low = call("GET", "/api/v1/devices?label=low&type=odd", null);
+        assertEquals(1, low.body().get("items").size());
+        assertEquals("p1", low.body().at("/items/0/id").asText());
+        problem(call("GET", "/api/v1/devices?limit=0", null), 400, "invalid-field");
+        problem(call("GET", "/api/v1/devices?limit=100000", null), 400, "invalid-field");
+        problem(call("GET", "/api/v1/devices?cursor=garbage", null), 400, "invalid-cursor");
+    }
+
+    @Test
+    void lifecycleOverHttp() throws Exception {
+        createDevice("l1");
+        assertEquals("active", call("POST", "/api/v1/devices/l1/activate", null).body().get("state").asText());
+        problem(call("POST", "/api/v1/devices/l1/activate", null), 409, "invalid-device-state");
+        assertEquals("suspended", call("POST", "/api/v1/devices/l1/suspend", null).body().get("state").asText());
+        assertEquals("suspended", call("GET", "/api/v1/devices?limit=5", null).body().at("/items/0/state").asText());
+        assertEquals("active", call("POST", "/api/v1/devices/l1/activate", null).body().get("state").asText());
+        assertEquals(204, call("DELETE", "/api/v1/devices/l1", null).status());
+        problem(call("GET", "/api/v1/devices/l1", null), 410, "device-decommissioned");
+        problem(call("POST", "/api/v1/devices/l1/activate", null), 410, "device-decommissioned");
+        problem(call("POST", "/api/v1/devices", "{\"id\":\"l1\"}"), 409, "device-exists");
+    }
+
+    @Test
+    void rotationIssuesANewToken() throws Exception {
+        String first = createDevice("c1").body().get("token").asText();
+        Reply r = call("POST", "/api/v1/devices/c1/credentials/rotate", null);
+        assertEquals(200, r.status());
+        String second = r.body().get("token").asText();
+        assertNotEquals(first, second);
+        assertNotNull(r.body().at("/device/credentialsRotatedAt").asText());
+    }
+
+    // ---------------------------------------------------------------- shadow
+
+    @Test
+    void shadowEtagsAndConditionalUpdates() throws Exception {
+        createDevice("s1");
+        Reply s0 = call("GET", "/api/v1/devices/s1/shadow", null);
+        assertEquals(200, s0.status());
+        assertEquals("\"0\"", s0.header("ETag"));
+        Reply s1 = call("PATCH", "/api/v1/devices/s1/shadow/desired", "{\"temp\":21,\"mode\":\"eco\"}",
+                "If-Match", "\"0\"", "Content-Type", "application/merge-patch+json");
+        assertEquals(200, s1.status(), s1.raw().body());
+        assertEquals("\"1\"", s1.header("ETag"));
+        assertEquals(21, s1.body().at("/delta/temp").asInt());
+        problem(call("PATCH", "/api/v1/devices/s1/shadow/desired", "{\"temp\":22}", "If-Match", "\"0\""), 412, "version-mismatch");
+        problem(call("PATCH", "/api/v1/devices/s1/shadow/desired", "{\"temp\":22}", "If-Match", "\"abc\""), 412, "version-mismatch");
+        Reply s2 = call("PATCH", "/api/v1/devices/s1/shadow/desired", "{\"mode\":null}", "If-Match", "W/\"1\"");
+        assertEquals(200, s2.status());
+        assertNull(s2.body().at("/desired").get("mode"));
+        Reply unconditional = call("PATCH", "/api/v1/devices/s1/shadow/desired", "{\"fan\":true}");
+        assertEquals(3, unconditional.body().get("version").asInt());
+        Reply delta = call("GET", "/api/v1/devices/s1/shadow/delta", null);
+        assertEquals(200, delta.status());
+        assertEquals(3, delta.body().get("version").asInt());
+        assertTrue(delta.body().at("/delta/fan").asBoolean());
+        problem(call("PATCH", "/api/v1/devices/s1/shadow/desired", "[1]"), 400, "invalid-body");
+        problem(call("PATCH", "/api/v1/devices/s1/shadow/desired", "{\"blob\":\"" + "y".repeat(2000) + "\"}"), 413, "shadow-too-large");
+        assertEquals(3, call("GET", "/api/v1/devices/s1/shadow", null).body().get("version").asInt(), "a rejected patch changes nothing");
+    }
+
+    @Test
+    void shadowHistoryReplaysTheJournal() throws Exception {
+        createDevice("h1");
+        Instant beforeAnyChange = Instant.now();
+        call("PATCH", "/api/v1/devices/h1/shadow/desired", "{\"v\":1}");
+        Thread.sleep(5); // events carry wall-clock times; make them distinct
+        Instant afterFirst = Instant.now();
+        Thread.sleep(5);
+        call("PATCH", "/api/v1/devices/h1/shadow/desired", "{\"v\":2}");
+        Reply changes = call("GET", "/api/v1/devices/h1/shadow/history", null);
+        assertEquals(200, changes.status());
+        assertEquals(2, changes.body().get("changes").size());
+        assertEquals(1, changes.body().at("/changes/0/patch/v").asInt());
+        Reply at = call("GET", "/api/v1/devices/h1/shadow/history?at=" + afterFirst, null);
+        assertEquals(200, at.status(), at.raw().body());
+        assertEquals(1, at.body().at("/shadow/desired/v").asInt());
+        assertEquals(1, at.body().at("/shadow/version").asInt());
+        Reply early = call("GET", "/api/v1/devices/h1/shadow/history?at=" + beforeAnyChange, null);
+        assertEquals(0, early.body().at("/shadow/version").asInt());
+        problem(call("GET", "/api/v1/devices/h1/shadow/history?at=2000-01-01T00:00:00Z", null), 404, "no-shadow-at-time");
+        problem(call("GET", "/api/v1/devices/h1/shadow/history?at=yesterday", null), 400, "invalid-field");
+        problem(call("GET", "/api/v1/devices/nope/shadow/history", null), 404, "device-not-found");
+    }
+
+    // ---------------------------------------------------------------- overload and timeouts
+
+    @Test
+    void aTwinThatDoesNotAnswerIs503() throws Exception {
+        Reply r = call("GET", "/api/v1/devices/slow-1", null);
+        problem(r, 503, "timeout");
+        assertEquals("1", r.header("Retry-After"));
+    }
+
+    @Test
+    void tooManyRequestsIs429WithRetryAfter() throws Exception {
+        try (ApiTestServer limited = new ApiTestServer(Map.of("drover.http.rate-limit.per-second", 0.5,
+                "drover.http.rate-limit.burst", 2))) {
+            assertEquals(200, limited.call("GET", "/health/alive", null, null).status());
+            limited.call("POST", "/api/v1/tenants", limited.platformKey, "{\"id\":\"rl\"}");
+            Reply second = limited.call("GET", "/api/v1/tenants/rl", limited.platformKey, null);
+            assertEquals(200, second.status());
+            Reply third = limited.call("GET", "/api/v1/tenants/rl", limited.platformKey, null);
+            problem(third, 429, "rate-limited");
+            assertNotNull(third.header("Retry-After"));
+        }
+    }
+}

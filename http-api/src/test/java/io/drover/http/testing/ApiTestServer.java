@@ -1,0 +1,161 @@
+package io.drover.http.testing;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import io.drover.device.Device;
+import io.drover.device.DeviceKey;
+import io.drover.http.ApiJson;
+import io.drover.http.ApiKeys;
+import io.drover.http.ApiMetrics;
+import io.drover.http.HttpApi;
+import io.drover.http.HttpSettings;
+import io.drover.persistence.ApiKey;
+import io.drover.persistence.ShadowHistory;
+import io.drover.shard.DeviceClient;
+import io.drover.shard.DeviceSharding;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Join;
+import org.apache.pekko.http.javadsl.Http;
+import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.persistence.query.PersistenceQuery;
+import org.apache.pekko.persistence.testkit.PersistenceTestKitPlugin;
+import org.apache.pekko.persistence.testkit.PersistenceTestKitSnapshotPlugin;
+import org.apache.pekko.persistence.testkit.query.javadsl.PersistenceTestKitReadJournal;
+
+/**
+ * The whole API bound to a real port on loopback, over real sharded twins on an in-memory journal
+ * and in-memory stores; requests go through {@link java.net.http.HttpClient}. Device ids starting
+ * with {@code slow-} never answer (their asks time out), to exercise the 503 path.
+ */
+public final class ApiTestServer implements AutoCloseable {
+
+    public final ActorSystem<Void> system;
+    public final InMemoryAccessStore access = new InMemoryAccessStore();
+    public final InMemoryDeviceDirectory directory = new InMemoryDeviceDirectory();
+    public final String platformKey;
+    private final ServerBinding binding;
+    private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    public ApiTestServer(Map<String, Object> overrides) throws Exception {
+        Config config = ConfigFactory.parseMap(overrides)
+                .withFallback(ConfigFactory.parseString("""
+                        pekko.actor.provider = cluster
+                        pekko.remote.artery.canonical.hostname = 127.0.0.1
+                        pekko.remote.artery.canonical.port = 0
+                        pekko.loglevel = WARNING
+                        drover.http.port = 0
+                        drover.shard-config.ask-timeout = 3s
+                        """))
+                .withFallback(PersistenceTestKitPlugin.getInstance().config())
+                .withFallback(PersistenceTestKitSnapshotPlugin.config())
+                .withFallback(ConfigFactory.load())
+                .resolve();
+        system = ActorSystem.create(Behaviors.empty(), "api-test", config);
+        Cluster cluster = Cluster.get(system);
+        cluster.manager().tell(Join.create(cluster.selfMember().address()));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (cluster.selfMember().status() != MemberStatus.up()) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("test node did not come up");
+            }
+            Thread.sleep(50);
+        }
+        DeviceClient real = DeviceSharding.init(system);
+        DeviceClient devices = new SlowAware(real);
+        HttpSettings settings = HttpSettings.fromConfig(config);
+        ShadowHistory history = new ShadowHistory(system, PersistenceQuery.get(system)
+                .getReadJournalFor(PersistenceTestKitReadJournal.class, PersistenceTestKitReadJournal.Identifier()));
+        ApiMetrics metrics = new ApiMetrics(new PrometheusRegistry(), false);
+        var routes = HttpApi.routes(settings, devices, access, directory, history,
+                () -> CompletableFuture.completedFuture(Map.of("cassandra", true,
+                        "cluster-member-up", cluster.selfMember().status() == MemberStatus.up())),
+                metrics, Clock.systemUTC());
+        binding = Http.get(system).newServerAt("127.0.0.1", 0).bind(routes.route()).toCompletableFuture()
+                .get(10, TimeUnit.SECONDS);
+        platformKey = new ApiKeys(access, Clock.systemUTC()).issue(ApiKey.PLATFORM_TENANT, ApiKey.Role.PLATFORM_ADMIN,
+                "test", Optional.empty()).toCompletableFuture().get().secret();
+    }
+
+    /** Asks to devices named slow-* time out, like a twin that cannot answer. */
+    private static final class SlowAware extends DeviceClient {
+        private final DeviceClient real;
+
+        SlowAware(DeviceClient real) {
+            super(null, Duration.ZERO);
+            this.real = real;
+        }
+
+        @Override
+        protected CompletionStage<Device.Reply> ask(DeviceKey key, Function<ActorRef<Device.Reply>, Device.Command> command) {
+            if (key.deviceId().startsWith("slow-")) {
+                return CompletableFuture.failedFuture(new TimeoutException("Ask timed out on device " + key));
+            }
+            return real.askFor(key, command);
+        }
+    }
+
+    public String base() {
+        return "http://127.0.0.1:" + binding.localAddress().getPort();
+    }
+
+    /** A response with its JSON body parsed (null body when empty or not JSON). */
+    public record Reply(int status, JsonNode body, HttpResponse<String> raw) {
+        public String header(String name) {
+            return raw.headers().firstValue(name).orElse(null);
+        }
+
+        public String code() {
+            return body == null || body.get("code") == null ? null : body.get("code").asText();
+        }
+    }
+
+    public Reply call(String method, String path, String key, String body, String... headers) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base() + path)).timeout(Duration.ofSeconds(20));
+        if (key != null) {
+            b.header("Authorization", "Bearer " + key);
+        }
+        boolean contentTypeGiven = false;
+        for (int i = 0; i + 1 < headers.length; i += 2) {
+            b.header(headers[i], headers[i + 1]);
+            contentTypeGiven |= headers[i].equalsIgnoreCase("Content-Type");
+        }
+        if (body != null && !contentTypeGiven) {
+            b.header("Content-Type", "application/json");
+        }
+        b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        HttpResponse<String> r = client.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        JsonNode json = null;
+        try {
+            json = r.body().isEmpty() ? null : ApiJson.MAPPER.readTree(r.body());
+        } catch (Exception e) {
+            // not JSON (e.g. /metrics)
+        }
+        return new Reply(r.statusCode(), json, r);
+    }
+
+    @Override
+    public void close() throws Exception {
+        binding.unbind().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        system.terminate();
+        system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    }
+}

@@ -1,0 +1,39 @@
+package io.drover.http.testing;
+
+import io.drover.persistence.DeviceDirectory;
+import io.drover.persistence.DeviceListing;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentSkipListMap;
+
+/** Test double of {@link DeviceDirectory}: one sorted map; the cursor is the last device id. */
+public final class InMemoryDeviceDirectory implements DeviceDirectory {
+
+    private final ConcurrentSkipListMap<String, DeviceListing> rows = new ConcurrentSkipListMap<>();
+
+    @Override
+    public CompletionStage<Void> upsert(DeviceListing listing) {
+        rows.put(listing.tenantId() + "\u0000" + listing.deviceId(), listing);
+        return CompletableFuture.completedFuture(null);
+    }
+
+    @Override
+    public CompletionStage<Page> list(Query q) {
+        if (q.cursor().isPresent() && !q.cursor().get().startsWith("c:")) {
+            return CompletableFuture.failedFuture(new IllegalArgumentException("invalid cursor"));
+        }
+        String after = q.tenantId() + "\u0000" + q.cursor().map(c -> c.substring(2)).orElse("");
+        List<DeviceListing> matching = rows.tailMap(after, false).values().stream()
+                .filter(d -> d.tenantId().equals(q.tenantId()))
+                .filter(d -> q.type().map(t -> t.equals(d.type())).orElse(true))
+                .filter(d -> q.label().map(l -> d.labels().contains(l)).orElse(true))
+                .limit(q.limit() + 1L)
+                .toList();
+        List<DeviceListing> page = matching.subList(0, Math.min(q.limit(), matching.size()));
+        Optional<String> next = matching.size() > q.limit()
+                ? Optional.of("c:" + page.get(page.size() - 1).deviceId()) : Optional.empty();
+        return CompletableFuture.completedFuture(new Page(List.copyOf(page), next));
+    }
+}
