@@ -39,9 +39,13 @@ public final class Guardian {
                     (p, e) -> e == null ? new PersistenceReady(p) : new Failed(e));
             return Behaviors.receive(Msg.class)
                     .onMessage(PersistenceReady.class, m -> {
-                        DeviceClient devices = DeviceSharding.init(system);
-                        ctx.pipeToSelf(HttpApi.init(system, devices, m.persistence()),
-                                (b, e) -> e == null ? new HttpBound(m.persistence(), devices, b) : new Failed(e));
+                        try {
+                            DeviceClient devices = DeviceSharding.init(system);
+                            ctx.pipeToSelf(HttpApi.init(system, devices, m.persistence()),
+                                    (b, e) -> e == null ? new HttpBound(m.persistence(), devices, b) : new Failed(e));
+                        } catch (RuntimeException e) {
+                            ctx.getSelf().tell(new Failed(e));
+                        }
                         return Behaviors.same();
                     })
                     .onMessage(HttpBound.class, m -> {

@@ -43,8 +43,9 @@ public final class ApiMetrics {
         }
     }
 
+    /** A registry of its own per node (several nodes may share a JVM in tests), with JVM metrics. */
     public static ApiMetrics createDefault() {
-        return new ApiMetrics(PrometheusRegistry.defaultRegistry, true);
+        return new ApiMetrics(new PrometheusRegistry(), true);
     }
 
     public void http(String route, String method, int status, long nanos) {

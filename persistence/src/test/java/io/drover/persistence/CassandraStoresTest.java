@@ -1,0 +1,140 @@
+package io.drover.persistence;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import io.drover.persistence.cassandra.CassandraAccessStore;
+import io.drover.persistence.cassandra.CassandraDeviceDirectory;
+import io.drover.persistence.testing.CassandraExtension;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.ExecutionException;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** The Cassandra stores against the real Cassandra, on the shared test keyspace. */
+@ExtendWith(CassandraExtension.class)
+class CassandraStoresTest {
+
+    private static CqlSession session;
+    private static CassandraAccessStore access;
+    private static CassandraDeviceDirectory directory;
+
+    @BeforeAll
+    static void connect() throws Exception {
+        CassandraExtension.ensureRunning();
+        session = CqlSession.builder()
+                .addContactPoint(new InetSocketAddress("127.0.0.1", CassandraExtension.port()))
+                .withLocalDatacenter("datacenter1").build();
+        PersistenceSettings settings = new PersistenceSettings(CassandraExtension.TEST_KEYSPACE,
+                "{'class': 'SimpleStrategy', 'replication_factor': 1}", true, 4,
+                "127.0.0.1:" + CassandraExtension.port(), Duration.ofSeconds(60), Path.of("unused"), 256);
+        new SchemaRunner(session, settings).migrate();
+        access = new CassandraAccessStore(session, CassandraExtension.TEST_KEYSPACE);
+        directory = new CassandraDeviceDirectory(session, CassandraExtension.TEST_KEYSPACE, 4);
+    }
+
+    @AfterAll
+    static void close() {
+        session.close();
+    }
+
+    private static <T> T await(java.util.concurrent.CompletionStage<T> s) throws Exception {
+        return s.toCompletableFuture().get();
+    }
+
+    private static String uniq(String prefix) {
+        return prefix + UUID.randomUUID().toString().substring(0, 8);
+    }
+
+    @Test
+    void tenantsAreCreatedOnce() throws Exception {
+        String id = uniq("t");
+        Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+        assertTrue(await(access.createTenant(new Tenant(id, "A", now))));
+        assertFalse(await(access.createTenant(new Tenant(id, "B", now))));
+        assertEquals(Optional.of(new Tenant(id, "A", now)), await(access.tenant(id)));
+    }
+
+    @Test
+    void keysAreFoundByHashListedAndDeletedFromBothTables() throws Exception {
+        String tenant = uniq("t");
+        Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+        ApiKey k = new ApiKey("k1", tenant, ApiKey.Role.OPERATOR, "ci", now, Optional.of(now.plusSeconds(60)), "hash-" + tenant);
+        await(access.createKey(k));
+        assertEquals(Optional.of(k), await(access.keyByHash("hash-" + tenant)));
+        assertEquals(List.of(k), await(access.keysOf(tenant)));
+        assertTrue(await(access.deleteKey(tenant, "k1")));
+        assertFalse(await(access.deleteKey(tenant, "k1")));
+        assertEquals(Optional.empty(), await(access.keyByHash("hash-" + tenant)));
+        assertEquals(List.of(), await(access.keysOf(tenant)));
+    }
+
+    @Test
+    void directoryPagesOverEveryBucketWithoutLossOrRepeat() throws Exception {
+        String tenant = uniq("t");
+        Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 23; i++) {
+            String id = "dev-" + i;
+            ids.add(id);
+            await(directory.upsert(new DeviceListing(tenant, id, "n" + i, i % 3 == 0 ? "gw" : "meter",
+                    i % 5 == 0 ? List.of("roof") : List.of(), "provisioned", now, now)));
+        }
+        // an idempotent re-upsert changes nothing in the count
+        await(directory.upsert(new DeviceListing(tenant, "dev-0", "n0", "gw", List.of("roof"), "active", now, now)));
+        List<String> seen = new ArrayList<>();
+        Optional<String> cursor = Optional.empty();
+        int pages = 0;
+        do {
+            DeviceDirectory.Page page = await(directory.list(new DeviceDirectory.Query(tenant, cursor, 5,
+                    Optional.empty(), Optional.empty())));
+            assertTrue(page.items().size() <= 5);
+            page.items().forEach(d -> seen.add(d.deviceId()));
+            cursor = page.nextCursor();
+            pages++;
+        } while (cursor.isPresent() && pages < 20);
+        assertEquals(23, seen.size(), seen.toString());
+        assertEquals(23, new java.util.HashSet<>(seen).size());
+        assertTrue(seen.containsAll(ids));
+
+        List<String> gwRoof = new ArrayList<>();
+        cursor = Optional.empty();
+        do {
+            DeviceDirectory.Page page = await(directory.list(new DeviceDirectory.Query(tenant, cursor, 2,
+                    Optional.of("gw"), Optional.of("roof"))));
+            page.items().forEach(d -> gwRoof.add(d.deviceId()));
+            cursor = page.nextCursor();
+        } while (cursor.isPresent());
+        gwRoof.sort(null);
+        assertEquals(List.of("dev-0", "dev-15"), gwRoof);
+
+        ExecutionException bad = assertThrows(ExecutionException.class, () -> await(directory.list(
+                new DeviceDirectory.Query(tenant, Optional.of("!!"), 5, Optional.empty(), Optional.empty()))));
+        assertTrue(bad.getCause() instanceof IllegalArgumentException);
+    }
+
+    @Test
+    void otherTenantsRowsNeverShow() throws Exception {
+        String a = uniq("a");
+        String b = uniq("b");
+        Instant now = Instant.now();
+        await(directory.upsert(new DeviceListing(a, "x", null, null, List.of(), "provisioned", now, now)));
+        DeviceDirectory.Page page = await(directory.list(new DeviceDirectory.Query(b, Optional.empty(), 10,
+                Optional.empty(), Optional.empty())));
+        assertEquals(List.of(), page.items());
+        assertEquals(Optional.empty(), page.nextCursor());
+    }
+}
