@@ -1,0 +1,83 @@
+package io.drover.device;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.SerializationTestKit;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.serialization.SerializationExtension;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Every message type of the device context survives jackson-cbor (the binding in reference.conf),
+ * and is bound to it rather than to any other serializer.
+ */
+class SerializationTest {
+
+    private static final ActorTestKit testKit = ActorTestKit.create();
+    private static final SerializationTestKit ser = new SerializationTestKit(testKit.system());
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @AfterAll
+    static void shutdown() {
+        testKit.shutdownTestKit();
+    }
+
+    private static ObjectNode json(String s) throws Exception {
+        return (ObjectNode) JSON.readTree(s);
+    }
+
+    private static void roundTrip(Object message) {
+        ser.verifySerialization(message, true);
+        assertEquals("JacksonCborSerializer", SerializationExtension.get(testKit.system().classicSystem())
+                .serializerFor(message.getClass()).getClass().getSimpleName(), message.getClass().getSimpleName());
+    }
+
+    @Test
+    void everyCommandEventReplyAndStateRoundTrips() throws Exception {
+        ActorRef<Device.Reply> ref = testKit.<Device.Reply>createTestProbe().ref();
+        ObjectNode doc = json("{\"a\":1,\"b\":{\"c\":[1,2,\"x\"],\"d\":true}}");
+        Instant at = Instant.parse("2026-03-04T05:06:07.123456Z");
+        DeviceKey key = new DeviceKey("acme", "dev-1");
+        Device.DeviceView view = new Device.DeviceView("acme", "dev-1", Device.Lifecycle.ACTIVE, "n", "t",
+                List.of("l"), doc, at, at, at, 7, "abc");
+        Device.ShadowView shadow = new Device.ShadowView(doc, json("{}"), doc, json("{\"a\":{\"timestamp\":1}}"),
+                json("{}"), 7, at);
+        List<Object> all = List.of(
+                key,
+                new Device.Register("n", "t", List.of("a"), doc, ref),
+                new Device.UpdateMetadata(null, "t", null, doc, ref),
+                new Device.RotateCredentials(ref),
+                new Device.Suspend(ref),
+                new Device.Activate(ref),
+                new Device.Decommission(ref),
+                new Device.UpdateDesired(doc, Optional.of(3L), ref),
+                new Device.UpdateReported(doc, Optional.empty(), ref),
+                new Device.Get(ref),
+                new Device.GetShadow(ref),
+                new Device.Registered(key, "n", "t", List.of("a"), doc, "hash", at),
+                new Device.MetadataUpdated("n", null, List.of(), doc, at),
+                new Device.CredentialsRotated("hash2", at),
+                new Device.Suspended(at),
+                new Device.Activated(at),
+                new Device.Decommissioned(at),
+                new Device.DesiredUpdated(doc, 2, at),
+                new Device.ReportedUpdated(json("{\"a\":null}"), 3, at),
+                new Device.DeviceDetails(view),
+                new Device.TokenIssued(view, "dt_secret"),
+                new Device.ShadowDetails(shadow),
+                new Device.Rejected(Device.Rejection.VERSION_MISMATCH, "no"),
+                view,
+                shadow,
+                Device.State.empty(),
+                Device.State.empty().apply(new Device.Registered(key, "n", "t", List.of("a"), doc, "hash", at))
+                        .apply(new Device.DesiredUpdated(doc, 1, at)));
+        all.forEach(SerializationTest::roundTrip);
+    }
+}
