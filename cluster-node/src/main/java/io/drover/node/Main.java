@@ -111,24 +111,34 @@ public final class Main {
         Config config = config("node", ConfigFactory.empty());
         Started s = start(config, Duration.ofMinutes(5));
         log.info("Drover node up; HTTP on {}", s.started().http());
+        boolean noAdmin = s.started().persistence().access().keysOf(ApiKey.PLATFORM_TENANT)
+                .toCompletableFuture().get(30, TimeUnit.SECONDS).isEmpty();
+        if (noAdmin) {
+            // production has no default credentials: say how to make the first one
+            log.warn("No platform admin API key exists yet. Create one with './drover create-admin-key' "
+                    + "(same environment as this node); it is printed once.");
+        }
         s.system().getWhenTerminated().toCompletableFuture().get();
     }
 
     /** Creates a platform admin key against the configured Cassandra and prints it once. */
     private static void createAdminKey() throws Exception {
-        Config config = ConfigFactory.parseString("pekko.actor.provider = local")
+        Config config = ConfigFactory.parseString("pekko.actor.provider = local\npekko.coordinated-shutdown.exit-jvm = off")
                 .withFallback(config("node", ConfigFactory.empty()));
         ActorSystem<Void> system = ActorSystem.create(org.apache.pekko.actor.typed.javadsl.Behaviors.empty(), "drover-admin", config);
+        ApiKeys.Issued issued;
         try {
             DroverPersistence p = DroverPersistence.init(system);
-            ApiKeys.Issued issued = new ApiKeys(p.access(), Clock.systemUTC())
+            issued = new ApiKeys(p.access(), Clock.systemUTC())
                     .issue(ApiKey.PLATFORM_TENANT, ApiKey.Role.PLATFORM_ADMIN, "created by create-admin-key", Optional.empty())
                     .toCompletableFuture().get(30, TimeUnit.SECONDS);
-            System.out.println(issued.secret());
         } finally {
             system.terminate();
             system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
         }
+        System.out.flush();
+        System.err.println("Platform admin key " + issued.key().keyId() + " (shown once; store it now):");
+        System.out.println(issued.secret());
     }
 
     public record Started(ActorSystem<Void> system, Guardian.Started started) {}
