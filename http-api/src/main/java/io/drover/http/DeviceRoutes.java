@@ -132,27 +132,29 @@ public final class DeviceRoutes {
         return bodies.json(Dtos.UpdateDevice.class, body -> {
             principal.requireWrite();
             validateMetadata(body.name(), body.type(), body.labels(), body.attributes());
-            return completeWithFuture(devices.updateMetadata(key, body.name(), body.type(), body.labels(), body.attributes())
-                    .thenApply(r -> TwinReplies.expect(metrics, "update_metadata", r, Device.DeviceDetails.class))
-                    .thenCompose(d -> index(d.device()).thenApply(x ->
-                            ApiJson.response(StatusCodes.OK, Dtos.DeviceDto.of(d.device())))));
+            return completeWithFuture(changed("update_metadata",
+                    devices.updateMetadata(key, body.name(), body.type(), body.labels(), body.attributes()))
+                    .thenApply(v -> ApiJson.response(StatusCodes.OK, Dtos.DeviceDto.of(v))));
         });
     }
 
     private Route decommission(Principal principal, DeviceKey key) {
         principal.requireWrite();
-        return completeWithFuture(devices.decommission(key)
-                .thenApply(r -> TwinReplies.expect(metrics, "decommission", r, Device.DeviceDetails.class))
-                .thenCompose(d -> index(d.device()).thenApply(x -> HttpResponse.create().withStatus(StatusCodes.NO_CONTENT))));
+        return completeWithFuture(changed("decommission", devices.decommission(key))
+                .thenApply(v -> HttpResponse.create().withStatus(StatusCodes.NO_CONTENT)));
     }
 
     private Route lifecycle(Principal principal, DeviceKey key, String command,
             Function<DeviceKey, CompletionStage<Device.Reply>> call) {
         principal.requireWrite();
-        return completeWithFuture(call.apply(key)
-                .thenApply(r -> TwinReplies.expect(metrics, command, r, Device.DeviceDetails.class))
-                .thenCompose(d -> index(d.device()).thenApply(x ->
-                        ApiJson.response(StatusCodes.OK, Dtos.DeviceDto.of(d.device())))));
+        return completeWithFuture(changed(command, call.apply(key))
+                .thenApply(v -> ApiJson.response(StatusCodes.OK, Dtos.DeviceDto.of(v))));
+    }
+
+    /** A change the twin confirmed with its new details, then mirrored to the read side. */
+    private CompletionStage<Device.DeviceView> changed(String command, CompletionStage<Device.Reply> reply) {
+        return reply.thenApply(r -> TwinReplies.expect(metrics, command, r, Device.DeviceDetails.class).device())
+                .thenCompose(v -> index(v).thenApply(x -> v));
     }
 
     private Route rotate(Principal principal, DeviceKey key) {
