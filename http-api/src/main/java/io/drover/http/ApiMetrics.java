@@ -19,6 +19,7 @@ public final class ApiMetrics {
     private final Histogram httpLatency;
     private final Counter twinCommands;
     private final Histogram cassandraLatency;
+    private final Histogram twinLatency;
     private final Counter rejected;
 
     public ApiMetrics(PrometheusRegistry registry, boolean withJvm) {
@@ -32,6 +33,9 @@ public final class ApiMetrics {
         twinCommands = Counter.builder().name("drover_twin_commands_total")
                 .help("Commands sent to device twins by command and outcome").labelNames("command", "outcome")
                 .register(registry);
+        twinLatency = Histogram.builder().name("drover_twin_command_duration_seconds")
+                .help("Time from asking a device twin to its reply, by command (persisting commands include the journal write)")
+                .labelNames("command").register(registry);
         cassandraLatency = Histogram.builder().name("drover_cassandra_request_duration_seconds")
                 .help("Latency of Drover's own Cassandra calls by operation").labelNames("operation")
                 .register(registry);
@@ -55,6 +59,10 @@ public final class ApiMetrics {
 
     public void twin(String command, String outcome) {
         twinCommands.labelValues(command, outcome).inc();
+    }
+
+    public void twinLatency(String command, long nanos) {
+        twinLatency.labelValues(command).observe(nanos / 1e9);
     }
 
     public void rejected(String reason) {

@@ -19,10 +19,11 @@ public final class HttpApi {
 
     private HttpApi() {}
 
-    public static ApiRoutes routes(HttpSettings settings, DeviceClient devices, AccessStore access,
+    public static ApiRoutes routes(HttpSettings settings, DeviceClient twins, AccessStore access,
             DeviceDirectory directory, ShadowHistory history, HealthRoutes.Readiness readiness, ApiMetrics metrics,
             Clock clock) {
         Bodies bodies = new Bodies(settings);
+        DeviceClient devices = new MeteredDeviceClient(twins, metrics);
         Authenticator auth = new Authenticator(access, settings, metrics, clock);
         ApiKeys keys = new ApiKeys(access, clock);
         ShadowRoutes shadow = new ShadowRoutes(devices, history, metrics, bodies);

@@ -92,6 +92,8 @@ class ApiRoutesTest {
         assertTrue(metrics.raw().body().contains("drover_http_requests_total{method=\"GET\",route=\"/api/v1/devices\",status=\"200\"}"),
                 metrics.raw().body());
         assertTrue(metrics.raw().body().contains("drover_twin_commands_total"));
+        assertTrue(metrics.raw().body().contains("drover_twin_command_duration_seconds_count{command=\"Register\"}"),
+                "twin asks are timed by command");
     }
 
     // ---------------------------------------------------------------- authentication and roles

@@ -32,6 +32,6 @@ public final class DeviceSharding {
             entity = entity.withSettings(ClusterShardingSettings.create(system).withRole(shardSettings.role()));
         }
         sharding.init(entity);
-        return new DeviceClient(sharding, shardSettings.askTimeout());
+        return new ShardedDeviceClient(sharding, shardSettings.askTimeout());
     }
 }

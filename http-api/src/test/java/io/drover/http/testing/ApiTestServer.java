@@ -96,20 +96,19 @@ public final class ApiTestServer implements AutoCloseable {
     }
 
     /** Asks to devices named slow-* time out, like a twin that cannot answer. */
-    private static final class SlowAware extends DeviceClient {
+    private static final class SlowAware implements DeviceClient {
         private final DeviceClient real;
 
         SlowAware(DeviceClient real) {
-            super(null, Duration.ZERO);
             this.real = real;
         }
 
         @Override
-        protected CompletionStage<Device.Reply> ask(DeviceKey key, Function<ActorRef<Device.Reply>, Device.Command> command) {
+        public CompletionStage<Device.Reply> ask(DeviceKey key, Function<ActorRef<Device.Reply>, Device.Command> command) {
             if (key.deviceId().startsWith("slow-")) {
                 return CompletableFuture.failedFuture(new TimeoutException("Ask timed out on device " + key));
             }
-            return real.askFor(key, command);
+            return real.ask(key, command);
         }
     }
 
