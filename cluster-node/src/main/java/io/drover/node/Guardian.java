@@ -1,6 +1,8 @@
 package io.drover.node;
 
 import io.drover.http.HttpApi;
+import io.drover.mqtt.MqttGateway;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.drover.persistence.DroverPersistence;
 import io.drover.shard.DeviceClient;
 import io.drover.shard.DeviceSharding;
@@ -13,19 +15,20 @@ import org.apache.pekko.http.javadsl.ServerBinding;
 
 /**
  * The root actor: it only calls each module's {@code init} in order — persistence (schema, on the
- * blocking dispatcher), sharding, HTTP — and reports the outcome to {@code started}. A failed start
- * stops the system.
+ * blocking dispatcher), sharding, then the edges (HTTP, MQTT broker on the blocking dispatcher) —
+ * and reports the outcome to {@code started}. A failed start stops the system.
  */
 public final class Guardian {
 
     /** What a started node offers its caller. */
-    public record Started(DroverPersistence persistence, DeviceClient devices, InetSocketAddress http) {}
+    public record Started(DroverPersistence persistence, DeviceClient devices, InetSocketAddress http, MqttGateway mqtt) {}
 
     private sealed interface Msg {}
 
     private record PersistenceReady(DroverPersistence persistence) implements Msg {}
 
-    private record HttpBound(DroverPersistence persistence, DeviceClient devices, ServerBinding binding) implements Msg {}
+    private record EdgesUp(DroverPersistence persistence, DeviceClient devices, ServerBinding binding, MqttGateway mqtt)
+            implements Msg {}
 
     private record Failed(Throwable cause) implements Msg {}
 
@@ -41,15 +44,24 @@ public final class Guardian {
                     .onMessage(PersistenceReady.class, m -> {
                         try {
                             DeviceClient devices = DeviceSharding.init(system);
-                            ctx.pipeToSelf(HttpApi.init(system, devices, m.persistence()),
-                                    (b, e) -> e == null ? new HttpBound(m.persistence(), devices, b) : new Failed(e));
+                            PrometheusRegistry registry = new PrometheusRegistry(); // one per node
+                            CompletableFuture<MqttGateway> mqtt = CompletableFuture.supplyAsync(() -> {
+                                try {
+                                    return MqttGateway.init(system, devices, m.persistence().telemetry(), registry);
+                                } catch (Exception e) {
+                                    throw new java.util.concurrent.CompletionException(e);
+                                }
+                            }, blocking);
+                            ctx.pipeToSelf(HttpApi.init(system, devices, m.persistence(), registry)
+                                            .thenCombine(mqtt, (b, g) -> new EdgesUp(m.persistence(), devices, b, g)),
+                                    (up, e) -> e == null ? up : new Failed(e));
                         } catch (RuntimeException e) {
                             ctx.getSelf().tell(new Failed(e));
                         }
                         return Behaviors.same();
                     })
-                    .onMessage(HttpBound.class, m -> {
-                        started.complete(new Started(m.persistence(), m.devices(), m.binding().localAddress()));
+                    .onMessage(EdgesUp.class, m -> {
+                        started.complete(new Started(m.persistence(), m.devices(), m.binding().localAddress(), m.mqtt()));
                         return Behaviors.same();
                     })
                     .onMessage(Failed.class, m -> {

@@ -10,7 +10,6 @@ import io.drover.persistence.PersistenceSettings;
 import io.drover.persistence.cassandra.CassandraLauncher;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Arrays;
@@ -79,12 +78,12 @@ public final class Main {
         Optional<ApiKeys.Issued> admin = keys.bootstrapPlatformAdmin().toCompletableFuture().get(30, TimeUnit.SECONDS);
         Path keyFile = dataDir.resolve("admin-api-key");
         if (admin.isPresent()) {
-            Files.createDirectories(dataDir);
-            Files.deleteIfExists(keyFile);
-            Files.createFile(keyFile, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-            Files.writeString(keyFile, admin.get().secret() + "\n");
+            DevFleet.writeSecret(keyFile, admin.get().secret());
         }
         String http = "http://" + s.started().http().getHostString() + ":" + s.started().http().getPort();
+        if (Files.exists(keyFile)) {
+            DevFleet.ensure(http, Files.readString(keyFile).trim(), dataDir);
+        }
         StringBuilder b = new StringBuilder("\n");
         b.append("  Drover is running in dev mode (started in ").append(totalMs).append(" ms; Cassandra ")
                 .append(cassandra == CassandraLauncher.StartResult.STARTED ? "started in " + cassandraMs + " ms" : "was already running")
@@ -101,7 +100,18 @@ public final class Main {
         }
         b.append("\n  Try:  curl -s -H \"Authorization: Bearer $(cat ").append(keyFile).append(")\" -H 'Content-Type: application/json' \\\n")
                 .append("         -d '{\"id\":\"acme\",\"name\":\"Acme\"}' ").append(http).append("/api/v1/tenants\n");
-        b.append("  MQTT is not built yet (issue 3); devices use the REST API for now.\n");
+        var mqtt = s.started().mqtt().settings();
+        if (mqtt.embeddedEnabled()) {
+            String id = DevFleet.TENANT + ":" + DevFleet.DEVICE;
+            b.append("\n  MQTT         ").append(mqtt.bindAddress()).append(":").append(mqtt.port())
+                    .append("  (client id = username = tenant:device, password = device token)\n");
+            b.append("  Send telemetry as the dev device:\n");
+            b.append("        mosquitto_pub -h ").append(mqtt.bindAddress()).append(" -p ").append(mqtt.port())
+                    .append(" -q 1 -i ").append(id).append(" -u ").append(id).append(" -P \"$(cat ")
+                    .append(dataDir.resolve("dev-device-token")).append(")\" \\\n")
+                    .append("          -t devices/").append(DevFleet.DEVICE).append("/telemetry -m '{\"temperature\": 21.5}'\n");
+            b.append("  Tenant 'dev' admin key in ").append(dataDir.resolve("dev-tenant-key")).append("\n");
+        }
         b.append("  Stop with Ctrl-C; './drover cassandra stop' stops the dev Cassandra.\n");
         System.out.println(b);
         s.system().getWhenTerminated().toCompletableFuture().get();

@@ -7,14 +7,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.typesafe.config.ConfigFactory;
 import io.drover.device.Credentials;
 import io.drover.device.Device;
 import io.drover.device.DeviceKey;
 import io.drover.http.ApiKeys;
 import io.drover.persistence.ApiKey;
 import io.drover.persistence.testing.CassandraExtension;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -41,22 +39,11 @@ class NodeRecoveryTest {
     private final HttpClient http = HttpClient.newHttpClient();
 
     private static Main.Started startNode() throws Exception {
-        int remotePort;
-        try (ServerSocket s = new ServerSocket(0)) {
-            remotePort = s.getLocalPort();
-        }
-        var overrides = ConfigFactory.parseMap(Map.of(
-                "drover.persistence.contact-point", "127.0.0.1:" + CassandraExtension.port(),
-                "drover.persistence.keyspace", CassandraExtension.TEST_KEYSPACE,
-                "drover.http.port", 0,
-                "pekko.remote.artery.canonical.port", remotePort,
-                "pekko.coordinated-shutdown.exit-jvm", "off"));
-        return Main.start(Main.config("dev", overrides), Duration.ofMinutes(3));
+        return TestNodes.start(Map.of());
     }
 
     private static void stopNode(Main.Started node) throws Exception {
-        node.system().terminate();
-        node.system().getWhenTerminated().toCompletableFuture().get(60, TimeUnit.SECONDS);
+        TestNodes.stop(node);
     }
 
     private JsonNode call(Main.Started node, String method, String path, String key, String body, int expect)

@@ -47,11 +47,6 @@ public final class ApiMetrics {
         }
     }
 
-    /** A registry of its own per node (several nodes may share a JVM in tests), with JVM metrics. */
-    public static ApiMetrics createDefault() {
-        return new ApiMetrics(new PrometheusRegistry(), true);
-    }
-
     public void http(String route, String method, int status, long nanos) {
         httpRequests.labelValues(route, method, Integer.toString(status)).inc();
         httpLatency.labelValues(route, method).observe(nanos / 1e9);

@@ -5,6 +5,7 @@ import io.drover.persistence.DeviceDirectory;
 import io.drover.persistence.DroverPersistence;
 import io.drover.persistence.ShadowHistory;
 import io.drover.shard.DeviceClient;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.time.Clock;
 import java.util.Map;
 import java.util.concurrent.CompletionStage;
@@ -44,9 +45,9 @@ public final class HttpApi {
     }
 
     public static CompletionStage<ServerBinding> init(ActorSystem<?> system, DeviceClient devices,
-            DroverPersistence persistence) {
+            DroverPersistence persistence, PrometheusRegistry registry) {
         HttpSettings settings = HttpSettings.fromConfig(system.settings().config());
-        ApiMetrics metrics = ApiMetrics.createDefault();
+        ApiMetrics metrics = new ApiMetrics(registry, true);
         ApiRoutes routes = routes(settings, devices, persistence.access(), persistence.devices(), persistence.history(),
                 readiness(system, persistence, settings), metrics, Clock.systemUTC());
         return Http.get(system).newServerAt(settings.interfaceName(), settings.port())

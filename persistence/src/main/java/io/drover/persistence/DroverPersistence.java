@@ -27,6 +27,7 @@ public final class DroverPersistence {
     private final AccessStore access;
     private final DeviceDirectory devices;
     private final ShadowHistory history;
+    private final TelemetryStore telemetry;
 
     private DroverPersistence(PersistenceSettings settings, CqlSession session, ActorSystem<?> system) {
         this.settings = settings;
@@ -34,6 +35,7 @@ public final class DroverPersistence {
         this.access = new CassandraAccessStore(session, settings.keyspace());
         this.devices = new CassandraDeviceDirectory(session, settings.keyspace(), settings.deviceDirectoryBuckets());
         this.history = ShadowHistory.onCassandra(system);
+        this.telemetry = new io.drover.persistence.cassandra.CassandraTelemetryStore(session, settings.keyspace());
     }
 
     public static DroverPersistence init(ActorSystem<?> system) {
@@ -82,6 +84,10 @@ public final class DroverPersistence {
 
     public ShadowHistory history() {
         return history;
+    }
+
+    public TelemetryStore telemetry() {
+        return telemetry;
     }
 
     /** Completes when Cassandra answers a trivial query within {@code timeout}. */

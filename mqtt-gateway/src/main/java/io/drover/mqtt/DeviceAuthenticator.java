@@ -1,0 +1,96 @@
+package io.drover.mqtt;
+
+import com.hivemq.extension.sdk.api.async.Async;
+import com.hivemq.extension.sdk.api.async.TimeoutFallback;
+import com.hivemq.extension.sdk.api.auth.SimpleAuthenticator;
+import com.hivemq.extension.sdk.api.auth.parameter.SimpleAuthInput;
+import com.hivemq.extension.sdk.api.auth.parameter.SimpleAuthOutput;
+import com.hivemq.extension.sdk.api.packets.connect.ConnackReasonCode;
+import io.drover.device.Credentials;
+import io.drover.device.Device;
+import io.drover.device.DeviceKey;
+import io.drover.shard.DeviceClient;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.Optional;
+
+/**
+ * Checks a connecting device against its twin: client id {@code tenant:device}, username empty or
+ * equal to the client id, password = the device token, compared with the twin's hash. Provisioned
+ * and active devices may connect; unknown, suspended and decommissioned ones are refused as not
+ * authorized; a wrong token as bad username or password. The twin is asked every time (it is in
+ * memory once used), so rotation, suspension and decommissioning take effect at the next connect.
+ */
+final class DeviceAuthenticator implements SimpleAuthenticator {
+
+    private final DeviceClient devices;
+    private final MqttSettings settings;
+    private final MqttMetrics metrics;
+
+    DeviceAuthenticator(DeviceClient devices, MqttSettings settings, MqttMetrics metrics) {
+        this.devices = devices;
+        this.settings = settings;
+        this.metrics = metrics;
+    }
+
+    @Override
+    public void onConnect(SimpleAuthInput input, SimpleAuthOutput output) {
+        String clientId = input.getClientInformation().getClientId();
+        Optional<DeviceKey> key = DeviceIdentity.fromClientId(clientId);
+        if (key.isEmpty()) {
+            metrics.connect("invalid-client-id");
+            output.failAuthentication(ConnackReasonCode.CLIENT_IDENTIFIER_NOT_VALID,
+                    "the client id must be {tenantId}:{deviceId}");
+            return;
+        }
+        Optional<String> user = input.getConnectPacket().getUserName();
+        if (user.isPresent() && !user.get().isEmpty() && !user.get().equals(clientId)) {
+            metrics.connect("bad-credentials");
+            output.failAuthentication(ConnackReasonCode.BAD_USER_NAME_OR_PASSWORD,
+                    "the username, when given, must equal the client id");
+            return;
+        }
+        Optional<ByteBuffer> password = input.getConnectPacket().getPassword();
+        if (password.isEmpty() || !password.get().hasRemaining()) {
+            metrics.connect("bad-credentials");
+            output.failAuthentication(ConnackReasonCode.BAD_USER_NAME_OR_PASSWORD, "the password must be the device token");
+            return;
+        }
+        ByteBuffer pw = password.get().asReadOnlyBuffer();
+        byte[] bytes = new byte[pw.remaining()];
+        pw.get(bytes);
+        String token = new String(bytes, StandardCharsets.UTF_8);
+
+        Async<SimpleAuthOutput> async = output.async(settings.authTimeout(), TimeoutFallback.FAILURE,
+                ConnackReasonCode.SERVER_UNAVAILABLE, "the device registry did not answer in time");
+        devices.get(key.get()).whenComplete((reply, err) -> {
+            try {
+                decide(reply, err, token, output);
+            } finally {
+                async.resume();
+            }
+        });
+    }
+
+    private void decide(Device.Reply reply, Throwable err, String token, SimpleAuthOutput output) {
+        if (err != null) {
+            metrics.connect("unavailable");
+            output.failAuthentication(ConnackReasonCode.SERVER_UNAVAILABLE, "the device registry is unavailable");
+        } else if (reply instanceof Device.DeviceDetails d) {
+            Device.Lifecycle state = d.device().lifecycle();
+            if (state != Device.Lifecycle.PROVISIONED && state != Device.Lifecycle.ACTIVE) {
+                metrics.connect(state.name().toLowerCase());
+                output.failAuthentication(ConnackReasonCode.NOT_AUTHORIZED, "the device is " + state.name().toLowerCase());
+            } else if (!Credentials.matches(token, d.device().tokenHash())) {
+                metrics.connect("bad-credentials");
+                output.failAuthentication(ConnackReasonCode.BAD_USER_NAME_OR_PASSWORD, "wrong device token");
+            } else {
+                metrics.connect("accepted");
+                output.authenticateSuccessfully();
+            }
+        } else {
+            metrics.connect("unknown-device");
+            output.failAuthentication(ConnackReasonCode.NOT_AUTHORIZED, "unknown device");
+        }
+    }
+}

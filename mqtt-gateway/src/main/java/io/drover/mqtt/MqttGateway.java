@@ -1,0 +1,56 @@
+package io.drover.mqtt;
+
+import io.drover.persistence.TelemetryStore;
+import io.drover.shard.DeviceClient;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.CoordinatedShutdown;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The MQTT edge of a node: the embedded broker with Drover's extension and the telemetry ingest.
+ * {@link #init} blocks until the broker listens (about a second); call it off the default dispatcher.
+ * On shutdown the broker stops first (no new messages), then the ingest drains.
+ */
+public final class MqttGateway {
+
+    private static final Logger log = LoggerFactory.getLogger(MqttGateway.class);
+
+    private final MqttSettings settings;
+
+    private MqttGateway(MqttSettings settings) {
+        this.settings = settings;
+    }
+
+    public MqttSettings settings() {
+        return settings;
+    }
+
+    public static MqttGateway init(ActorSystem<?> system, DeviceClient devices, TelemetryStore store,
+            PrometheusRegistry registry) throws Exception {
+        MqttSettings settings = MqttSettings.fromConfig(system.settings().config());
+        if (!settings.embeddedEnabled()) {
+            log.info("Embedded MQTT broker disabled");
+            return new MqttGateway(settings);
+        }
+        MqttMetrics metrics = new MqttMetrics(registry);
+        TelemetryIngest ingest = new TelemetryIngest(system, store, settings, metrics);
+        TelemetryCodec codec = new TelemetryCodec(settings.maxPayloadBytes(), settings.maxClockSkew());
+        DroverExtension extension = new DroverExtension(new DeviceAuthenticator(devices, settings, metrics),
+                new DeviceAuthorizer(metrics), new InboundRouter(devices, ingest, codec, settings, metrics));
+        EmbeddedBroker broker = new EmbeddedBroker(settings, extension);
+        long t0 = System.nanoTime();
+        broker.start().get(60, TimeUnit.SECONDS);
+        log.info("MQTT broker listening on {}:{} ({} ms)", settings.bindAddress(), settings.port(),
+                (System.nanoTime() - t0) / 1_000_000);
+        CoordinatedShutdown cs = CoordinatedShutdown.get(system);
+        cs.addTask(CoordinatedShutdown.PhaseServiceUnbind(), "mqtt-broker-stop",
+                () -> broker.stop().thenApply(x -> Done.getInstance()));
+        cs.addTask(CoordinatedShutdown.PhaseServiceStop(), "mqtt-ingest-drain", ingest::drain);
+        return new MqttGateway(settings);
+    }
+
+}

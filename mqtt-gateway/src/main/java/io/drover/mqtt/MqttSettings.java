@@ -1,0 +1,38 @@
+package io.drover.mqtt;
+
+import com.typesafe.config.Config;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/** Settings of {@code drover.mqtt}, read once. */
+public record MqttSettings(
+        boolean embeddedEnabled,
+        String bindAddress,
+        int port,
+        Path dataDir,
+        int maxPayloadBytes,
+        Duration maxClockSkew,
+        Duration authTimeout,
+        Duration ingestTimeout,
+        int queueSize,
+        int batchSize,
+        Duration batchWindow,
+        int writeParallelism) {
+
+    public static MqttSettings fromConfig(Config root) {
+        Config c = root.getConfig("drover.mqtt");
+        return new MqttSettings(
+                c.getBoolean("embedded.enabled"),
+                c.getString("embedded.bind-address"),
+                c.getInt("embedded.port"),
+                Path.of(c.getString("embedded.data-dir")),
+                (int) c.getMemorySize("max-payload-size").toBytes(),
+                c.getDuration("max-clock-skew"),
+                c.getDuration("auth-timeout"),
+                c.getDuration("ingest-timeout"),
+                c.getInt("telemetry.queue-size"),
+                c.getInt("telemetry.batch-size"),
+                c.getDuration("telemetry.batch-window"),
+                c.getInt("telemetry.write-parallelism"));
+    }
+}

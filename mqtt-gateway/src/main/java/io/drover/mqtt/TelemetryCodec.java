@@ -1,0 +1,150 @@
+package io.drover.mqtt;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.drover.device.DeviceKey;
+import io.drover.persistence.TelemetrySample;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/**
+ * Decodes a telemetry payload. Accepted shapes: {@code {"ts": epoch-ms?, "values": {key: value}}},
+ * a plain object of values, or an array of either (up to {@link #MAX_ENTRIES}). Values are numbers,
+ * strings or booleans. Anything else is a value with a stable error code, never an exception.
+ */
+public final class TelemetryCodec {
+
+    public static final int MAX_ENTRIES = 100;
+    public static final int MAX_KEYS = 256;
+    public static final int MAX_STRING = 1024;
+    private static final Pattern KEY = Pattern.compile("[A-Za-z0-9_.\\-]{1,64}");
+    private static final ObjectMapper MAPPER = new ObjectMapper()
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
+
+    public sealed interface Result {}
+
+    public record Samples(List<TelemetrySample> samples) implements Result {}
+
+    public record Invalid(String code, String detail) implements Result {}
+
+    private final int maxPayloadBytes;
+    private final Duration maxClockSkew;
+
+    public TelemetryCodec(int maxPayloadBytes, Duration maxClockSkew) {
+        this.maxPayloadBytes = maxPayloadBytes;
+        this.maxClockSkew = maxClockSkew;
+    }
+
+    public Result decode(DeviceKey device, byte[] payload, Instant receivedAt) {
+        if (payload.length == 0) {
+            return new Invalid("empty-payload", "the payload is empty");
+        }
+        if (payload.length > maxPayloadBytes) {
+            return new Invalid("payload-too-large", "the payload has " + payload.length + " bytes; the limit is "
+                    + maxPayloadBytes);
+        }
+        JsonNode root;
+        try {
+            root = MAPPER.readTree(payload);
+        } catch (JsonProcessingException e) {
+            return new Invalid("malformed-json", "the payload is not valid JSON: " + e.getOriginalMessage());
+        } catch (java.io.IOException e) {
+            return new Invalid("malformed-json", "the payload could not be read");
+        }
+        List<JsonNode> entries = new ArrayList<>();
+        if (root != null && root.isArray()) {
+            if (root.size() > MAX_ENTRIES) {
+                return new Invalid("too-many-entries", "at most " + MAX_ENTRIES + " entries per message");
+            }
+            root.forEach(entries::add);
+        } else if (root != null && root.isObject()) {
+            entries.add(root);
+        } else {
+            return new Invalid("invalid-payload", "telemetry is a JSON object (or an array of objects)");
+        }
+        List<TelemetrySample> out = new ArrayList<>();
+        for (JsonNode entry : entries) {
+            Invalid problem = decodeEntry(device, entry, receivedAt, out);
+            if (problem != null) {
+                return problem;
+            }
+        }
+        if (out.isEmpty()) {
+            return new Invalid("no-values", "the message holds no values");
+        }
+        return new Samples(List.copyOf(out));
+    }
+
+    private Invalid decodeEntry(DeviceKey device, JsonNode entry, Instant receivedAt, List<TelemetrySample> out) {
+        if (!entry.isObject()) {
+            return new Invalid("invalid-payload", "each entry is a JSON object");
+        }
+        JsonNode values = entry;
+        Instant ts = receivedAt;
+        if (entry.has("values")) {
+            values = entry.get("values");
+            if (!values.isObject()) {
+                return new Invalid("invalid-payload", "\"values\" must be an object");
+            }
+            Iterator<String> names = entry.fieldNames();
+            while (names.hasNext()) {
+                String n = names.next();
+                if (!n.equals("values") && !n.equals("ts")) {
+                    return new Invalid("unknown-field", "unknown field '" + n + "' next to \"values\"");
+                }
+            }
+            if (entry.has("ts")) {
+                JsonNode t = entry.get("ts");
+                if (!t.isIntegralNumber() || !t.canConvertToLong() || t.asLong() < 0) {
+                    return new Invalid("invalid-timestamp", "\"ts\" is milliseconds since 1970 as a whole number");
+                }
+                ts = Instant.ofEpochMilli(t.asLong());
+                if (ts.isAfter(receivedAt.plus(maxClockSkew))) {
+                    return new Invalid("invalid-timestamp", "\"ts\" is more than " + maxClockSkew + " in the future");
+                }
+            }
+        }
+        if (values.size() > MAX_KEYS) {
+            return new Invalid("too-many-values", "at most " + MAX_KEYS + " values per entry");
+        }
+        Iterator<Map.Entry<String, JsonNode>> fields = values.fields();
+        while (fields.hasNext()) {
+            Map.Entry<String, JsonNode> f = fields.next();
+            String key = f.getKey();
+            JsonNode v = f.getValue();
+            if (!KEY.matcher(key).matches()) {
+                return new Invalid("invalid-key", "key '" + abbreviate(key) + "' is not 1-64 of A-Z a-z 0-9 _ . -");
+            }
+            if (v.isNumber()) {
+                double d = v.asDouble();
+                if (Double.isNaN(d) || Double.isInfinite(d)) {
+                    return new Invalid("invalid-value", "value of '" + key + "' is out of range");
+                }
+                out.add(new TelemetrySample(device.tenantId(), device.deviceId(), key, ts, d, null, null, receivedAt));
+            } else if (v.isTextual()) {
+                if (v.asText().length() > MAX_STRING) {
+                    return new Invalid("invalid-value", "value of '" + key + "' is longer than " + MAX_STRING + " characters");
+                }
+                out.add(new TelemetrySample(device.tenantId(), device.deviceId(), key, ts, null, v.asText(), null, receivedAt));
+            } else if (v.isBoolean()) {
+                out.add(new TelemetrySample(device.tenantId(), device.deviceId(), key, ts, null, null, v.asBoolean(), receivedAt));
+            } else {
+                return new Invalid("invalid-value", "value of '" + key + "' must be a number, a string or a boolean, not "
+                        + v.getNodeType().name().toLowerCase());
+            }
+        }
+        return null;
+    }
+
+    private static String abbreviate(String s) {
+        return s.length() <= 80 ? s : s.substring(0, 80) + "…";
+    }
+}
