@@ -13,10 +13,6 @@ import io.drover.device.DeviceKey;
 import io.drover.http.ApiKeys;
 import io.drover.persistence.ApiKey;
 import io.drover.persistence.testing.CassandraExtension;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -35,8 +31,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(CassandraExtension.class)
 class NodeRecoveryTest {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
-    private final HttpClient http = HttpClient.newHttpClient();
+    private static final ObjectMapper JSON = TestHttp.JSON;
 
     private static Main.Started startNode() throws Exception {
         return TestNodes.start(Map.of());
@@ -48,17 +43,7 @@ class NodeRecoveryTest {
 
     private JsonNode call(Main.Started node, String method, String path, String key, String body, int expect)
             throws Exception {
-        var addr = node.started().http();
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + addr.getPort() + path))
-                .header("Authorization", "Bearer " + key)
-                .timeout(Duration.ofSeconds(30));
-        if (body != null) {
-            b.header("Content-Type", "application/json");
-        }
-        b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
-        HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
-        assertEquals(expect, r.statusCode(), method + " " + path + " → " + r.body());
-        return r.body().isEmpty() ? null : JSON.readTree(r.body());
+        return TestHttp.call(node, method, path, key, body, expect);
     }
 
     @Test

@@ -1,0 +1,230 @@
+package io.drover.node;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.hivemq.client.mqtt.MqttClient;
+import com.hivemq.client.mqtt.MqttGlobalPublishFilter;
+import com.hivemq.client.mqtt.datatypes.MqttQos;
+import com.hivemq.client.mqtt.mqtt5.Mqtt5BlockingClient;
+import com.hivemq.client.mqtt.mqtt5.exceptions.Mqtt5ConnAckException;
+import com.hivemq.client.mqtt.mqtt5.exceptions.Mqtt5PubAckException;
+import com.hivemq.client.mqtt.mqtt5.exceptions.Mqtt5SubAckException;
+import com.hivemq.client.mqtt.mqtt5.message.connect.connack.Mqtt5ConnAckReasonCode;
+import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5Publish;
+import com.hivemq.client.mqtt.mqtt5.message.publish.puback.Mqtt5PubAckReasonCode;
+import io.drover.http.ApiKeys;
+import io.drover.persistence.ApiKey;
+import io.drover.persistence.TelemetrySample;
+import io.drover.persistence.testing.CassandraExtension;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Devices over MQTT against a whole node (embedded HiveMQ CE, real Cassandra), driven by real
+ * clients: Debian's mosquitto_pub and the HiveMQ MQTT client (MQTT 5, for one connection that
+ * publishes and receives its error messages).
+ */
+@ExtendWith(CassandraExtension.class)
+class MqttDeviceTest {
+
+    private static Main.Started node;
+    private static String platformKey;
+    private static int mqttPort;
+
+    private String tenant;
+    private String admin;
+
+    @BeforeAll
+    static void start() throws Exception {
+        node = TestNodes.start(Map.of());
+        mqttPort = node.started().mqtt().settings().port();
+        platformKey = new ApiKeys(node.started().persistence().access(), Clock.systemUTC())
+                .issue(ApiKey.PLATFORM_TENANT, ApiKey.Role.PLATFORM_ADMIN, "mqtt-test", Optional.empty())
+                .toCompletableFuture().get(30, TimeUnit.SECONDS).secret();
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        TestNodes.stop(node);
+    }
+
+    @BeforeEach
+    void tenant() throws Exception {
+        tenant = "mq-" + UUID.randomUUID().toString().substring(0, 8);
+        admin = TestHttp.call(node, "POST", "/api/v1/tenants", platformKey, "{\"id\":\"" + tenant + "\"}", 201)
+                .at("/adminKey/key").asText();
+    }
+
+    private String device(String id) throws Exception {
+        return TestHttp.call(node, "POST", "/api/v1/devices", admin, "{\"id\":\"" + id + "\"}", 201).get("token").asText();
+    }
+
+    /** mosquitto_pub as the device; returns its exit code (0 = published and acknowledged). */
+    private int mosquittoPub(String device, String password, String topic, String message, String... extra) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of("mosquitto_pub", "-h", "127.0.0.1", "-p", Integer.toString(mqttPort),
+                "-q", "1", "-i", tenant + ":" + device, "-u", tenant + ":" + device, "-P", password, "-t", topic,
+                "-m", message));
+        cmd.addAll(List.of(extra));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        if (!p.waitFor(30, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new IllegalStateException("mosquitto_pub hung");
+        }
+        return p.exitValue();
+    }
+
+    private Mqtt5BlockingClient mqtt5(String device, String token) {
+        Mqtt5BlockingClient c = MqttClient.builder().useMqttVersion5().identifier(tenant + ":" + device)
+                .serverHost("127.0.0.1").serverPort(mqttPort).buildBlocking();
+        c.connectWith().simpleAuth().username(tenant + ":" + device).password(token.getBytes(StandardCharsets.UTF_8))
+                .applySimpleAuth().send();
+        return c;
+    }
+
+    private List<TelemetrySample> stored(String device, String key) throws Exception {
+        return node.started().persistence().telemetry().read(tenant, device, key, Instant.now().minusSeconds(3600 * 48),
+                Instant.now().plusSeconds(3600), 100).toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void acknowledgedTelemetryIsInCassandraAndRedeliveryMakesNoDuplicate() throws Exception {
+        String token = device("t1");
+        long ts = System.currentTimeMillis() - 1000;
+        String msg = "{\"ts\":" + ts + ",\"values\":{\"temp\":21.5,\"door\":\"open\",\"on\":true}}";
+        assertEquals(0, mosquittoPub("t1", token, "devices/t1/telemetry", msg));
+        // the PUBACK came after the write: the rows are there now, without waiting
+        List<TelemetrySample> temp = stored("t1", "temp");
+        assertEquals(1, temp.size());
+        assertEquals(21.5, temp.get(0).number());
+        assertEquals(ts, temp.get(0).ts().toEpochMilli());
+        assertEquals("open", stored("t1", "door").get(0).text());
+        assertEquals(Boolean.TRUE, stored("t1", "on").get(0).bool());
+        assertEquals(0, mosquittoPub("t1", token, "devices/t1/telemetry", msg), "the same message again");
+        assertEquals(1, stored("t1", "temp").size(), "re-delivery is an idempotent upsert");
+        assertEquals(0, mosquittoPub("t1", token, "devices/t1/telemetry", "{\"temp\":22}"), "plain object, server time");
+        assertEquals(2, stored("t1", "temp").size());
+    }
+
+    @Test
+    void onlyKnownActiveDevicesWithTheirTokenConnect() throws Exception {
+        String token = device("a1");
+        assertEquals(0, mosquittoPub("a1", token, "devices/a1/telemetry", "{\"x\":1}"));
+        assertEquals(4, mosquittoPub("a1", token + "x", "devices/a1/telemetry", "{\"x\":1}"), "wrong token: bad user name or password");
+        assertEquals(5, mosquittoPub("nobody", token, "devices/nobody/telemetry", "{\"x\":1}"), "unknown device: not authorised");
+        TestHttp.call(node, "POST", "/api/v1/devices/a1/suspend", admin, null, 200);
+        assertEquals(5, mosquittoPub("a1", token, "devices/a1/telemetry", "{\"x\":1}"), "suspended: not authorised");
+        TestHttp.call(node, "POST", "/api/v1/devices/a1/activate", admin, null, 200);
+        assertEquals(0, mosquittoPub("a1", token, "devices/a1/telemetry", "{\"x\":2}"));
+        String rotated = TestHttp.call(node, "POST", "/api/v1/devices/a1/credentials/rotate", admin, null, 200).get("token").asText();
+        assertEquals(4, mosquittoPub("a1", token, "devices/a1/telemetry", "{\"x\":3}"), "the old token stops working");
+        assertEquals(0, mosquittoPub("a1", rotated, "devices/a1/telemetry", "{\"x\":3}"));
+        TestHttp.call(node, "DELETE", "/api/v1/devices/a1", admin, null, 204);
+        assertEquals(5, mosquittoPub("a1", rotated, "devices/a1/telemetry", "{\"x\":4}"), "decommissioned: not authorised");
+        Mqtt5ConnAckException e = assertThrows(Mqtt5ConnAckException.class, () -> mqtt5("a1", rotated));
+        assertEquals(Mqtt5ConnAckReasonCode.NOT_AUTHORIZED, e.getMqttMessage().getReasonCode());
+        assertTrue(TestHttp.metrics(node).contains("drover_mqtt_connects_total{outcome=\"bad-credentials\"}"));
+    }
+
+    @Test
+    void publishAndSubscribeOutsideTheDevicesOwnTopicsAreRefused() throws Exception {
+        String token = device("o1");
+        device("o2");
+        assertEquals(7, mosquittoPub("o1", token, "devices/o2/telemetry", "{\"x\":1}"), "MQTT 3: disconnected");
+        Mqtt5BlockingClient p = mqtt5("o1", token);
+        Mqtt5PubAckException pub = assertThrows(Mqtt5PubAckException.class, () -> p.publishWith()
+                .topic("devices/o2/telemetry").qos(MqttQos.AT_LEAST_ONCE).payload("{\"x\":1}".getBytes()).send());
+        assertEquals(Mqtt5PubAckReasonCode.NOT_AUTHORIZED, pub.getMqttMessage().getReasonCode());
+        // HiveMQ then disconnects an MQTT 5 client too
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (p.getState().isConnected() && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertTrue(!p.getState().isConnected(), "a device that publishes outside its topics is disconnected");
+
+        Mqtt5BlockingClient c = mqtt5("o1", token);
+        try {
+            for (String filter : List.of("devices/+/telemetry", "#", "$SYS/#", "devices/o2/errors", "devices/o1/telemetry",
+                    "devices/o1/#")) {
+                assertThrows(Mqtt5SubAckException.class,
+                        () -> c.subscribeWith().topicFilter(filter).qos(MqttQos.AT_LEAST_ONCE).send(), filter);
+            }
+            c.subscribeWith().topicFilter("devices/o1/errors").qos(MqttQos.AT_LEAST_ONCE).send(); // its own: fine
+        } finally {
+            c.disconnect();
+        }
+        assertEquals(List.of(), stored("o2", "x"), "nothing reached the other device");
+        assertTrue(TestHttp.metrics(node).contains("drover_mqtt_refused_total{action=\"subscribe\"}"));
+    }
+
+    @Test
+    void badInputIsAnsweredOnTheErrorTopicAndTheDeviceGoesOn() throws Exception {
+        String token = device("e1");
+        Mqtt5BlockingClient c = mqtt5("e1", token);
+        try (Mqtt5BlockingClient.Mqtt5Publishes inbox = c.publishes(MqttGlobalPublishFilter.ALL)) {
+            c.subscribeWith().topicFilter("devices/e1/errors").qos(MqttQos.AT_LEAST_ONCE).send();
+            Map<String, String> cases = Map.of(
+                    "{\"temp\":", "malformed-json",
+                    "{\"temp\":{\"nested\":1}}", "invalid-value",
+                    "[1,2]", "invalid-payload",
+                    "{\"ts\":\"yesterday\",\"values\":{\"a\":1}}", "invalid-timestamp",
+                    "{\"bad key!\":1}", "invalid-key",
+                    "{\"blob\":\"" + "x".repeat(20_000) + "\"}", "payload-too-large");
+            for (Map.Entry<String, String> e : cases.entrySet()) {
+                // taken (acknowledged, so the device does not send it forever) and explained
+                c.publishWith().topic("devices/e1/telemetry").qos(MqttQos.AT_LEAST_ONCE)
+                        .payload(e.getKey().getBytes(StandardCharsets.UTF_8)).send();
+                Mqtt5Publish err = inbox.receive(10, TimeUnit.SECONDS).orElseThrow(() -> new AssertionError("no error for " + e));
+                JsonNode body = TestHttp.JSON.readTree(err.getPayloadAsBytes());
+                assertEquals(e.getValue(), body.get("code").asText(), body.toString());
+                assertEquals("devices/e1/telemetry", body.get("topic").asText());
+            }
+            c.publishWith().topic("devices/e1/shadow/reported").qos(MqttQos.AT_LEAST_ONCE).payload("nope".getBytes()).send();
+            assertEquals("malformed-json", TestHttp.JSON.readTree(inbox.receive(10, TimeUnit.SECONDS).orElseThrow()
+                    .getPayloadAsBytes()).get("code").asText());
+            // the same connection and the node go on
+            c.publishWith().topic("devices/e1/telemetry").qos(MqttQos.AT_LEAST_ONCE).payload("{\"ok\":1}".getBytes()).send();
+        } finally {
+            c.disconnect();
+        }
+        assertEquals(1, stored("e1", "ok").size());
+        assertTrue(TestHttp.metrics(node).contains("drover_mqtt_messages_total{outcome=\"malformed-json\",route=\"telemetry\"}"));
+    }
+
+    @Test
+    void reportedShadowOverMqttAndShadowGet() throws Exception {
+        String token = device("s1");
+        TestHttp.call(node, "PATCH", "/api/v1/devices/s1/shadow/desired", admin, "{\"temp\":22,\"mode\":\"eco\"}", 200);
+        assertEquals(0, mosquittoPub("s1", token, "devices/s1/shadow/reported", "{\"temp\":22,\"fw\":\"1.0\"}"));
+        JsonNode shadow = TestHttp.call(node, "GET", "/api/v1/devices/s1/shadow", admin, null, 200);
+        assertEquals(2, shadow.get("version").asInt(), "the PUBACK came after the twin persisted");
+        assertEquals("1.0", shadow.at("/reported/fw").asText());
+        assertEquals("{\"mode\":\"eco\"}", shadow.get("delta").toString());
+
+        Mqtt5BlockingClient c = mqtt5("s1", token);
+        try (Mqtt5BlockingClient.Mqtt5Publishes inbox = c.publishes(MqttGlobalPublishFilter.ALL)) {
+            c.subscribeWith().topicFilter("devices/s1/shadow/get/accepted").qos(MqttQos.AT_LEAST_ONCE).send();
+            c.publishWith().topic("devices/s1/shadow/get").qos(MqttQos.AT_LEAST_ONCE).send();
+            JsonNode got = TestHttp.JSON.readTree(inbox.receive(10, TimeUnit.SECONDS).orElseThrow().getPayloadAsBytes());
+            assertEquals(2, got.get("version").asInt());
+            assertEquals("eco", got.at("/delta/mode").asText());
+            assertEquals(22, got.at("/reported/temp").asInt());
+        } finally {
+            c.disconnect();
+        }
+    }
+}

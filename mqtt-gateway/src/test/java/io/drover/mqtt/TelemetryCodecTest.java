@@ -1,0 +1,68 @@
+package io.drover.mqtt;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+
+import io.drover.device.DeviceKey;
+import io.drover.persistence.TelemetrySample;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class TelemetryCodecTest {
+
+    private static final DeviceKey KEY = new DeviceKey("acme", "d1");
+    private static final Instant NOW = Instant.parse("2026-05-01T12:00:00Z");
+    private final TelemetryCodec codec = new TelemetryCodec(1024, Duration.ofHours(1));
+
+    private TelemetryCodec.Result decode(String json) {
+        return codec.decode(KEY, json.getBytes(StandardCharsets.UTF_8), NOW);
+    }
+
+    private List<TelemetrySample> ok(String json) {
+        return assertInstanceOf(TelemetryCodec.Samples.class, decode(json)).samples();
+    }
+
+    private void invalid(String json, String code) {
+        assertEquals(code, assertInstanceOf(TelemetryCodec.Invalid.class, decode(json), json).code(), json);
+    }
+
+    @Test
+    void envelopesPlainObjectsAndArrays() {
+        List<TelemetrySample> s = ok("{\"ts\":1700000000000,\"values\":{\"t\":21.5,\"door\":\"open\",\"on\":false}}");
+        assertEquals(3, s.size());
+        assertEquals(Instant.ofEpochMilli(1700000000000L), s.get(0).ts());
+        assertEquals(21.5, s.get(0).number());
+        assertEquals("open", s.get(1).text());
+        assertEquals(Boolean.FALSE, s.get(2).bool());
+        List<TelemetrySample> plain = ok("{\"t\":1}");
+        assertEquals(NOW, plain.get(0).ts(), "no ts: the time it was received");
+        assertEquals(NOW, plain.get(0).receivedAt());
+        assertEquals(2, ok("[{\"ts\":1,\"values\":{\"a\":1}},{\"b\":2}]").size());
+        assertEquals("acme", plain.get(0).tenantId());
+        assertEquals("d1", plain.get(0).deviceId());
+    }
+
+    @Test
+    void everyBadShapeHasAStableCode() {
+        invalid("", "empty-payload");
+        invalid("{\"a\":", "malformed-json");
+        invalid("{\"a\":1} trailing", "malformed-json");
+        invalid("42", "invalid-payload");
+        invalid("[1]", "invalid-payload");
+        invalid("{\"values\":[1]}", "invalid-payload");
+        invalid("{\"values\":{\"a\":1},\"extra\":2}", "unknown-field");
+        invalid("{\"ts\":\"x\",\"values\":{\"a\":1}}", "invalid-timestamp");
+        invalid("{\"ts\":-5,\"values\":{\"a\":1}}", "invalid-timestamp");
+        invalid("{\"ts\":" + NOW.plus(Duration.ofHours(2)).toEpochMilli() + ",\"values\":{\"a\":1}}", "invalid-timestamp");
+        invalid("{\"a b\":1}", "invalid-key");
+        invalid("{\"a\":null}", "invalid-value");
+        invalid("{\"a\":{\"b\":1}}", "invalid-value");
+        invalid("{\"a\":[1]}", "invalid-value");
+        invalid("{\"a\":1e999}", "invalid-value");
+        invalid("{}", "no-values");
+        invalid("{\"a\":\"" + "x".repeat(2000) + "\"}", "payload-too-large");
+    }
+}
