@@ -205,6 +205,78 @@ class MqttDeviceTest {
         assertTrue(TestHttp.metrics(node).contains("drover_mqtt_messages_total{outcome=\"malformed-json\",route=\"telemetry\"}"));
     }
 
+    /** Polls the device over REST until {@code check} holds (no fixed sleeps). */
+    private JsonNode awaitDevice(String id, java.util.function.Predicate<JsonNode> check) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+        JsonNode d;
+        do {
+            d = TestHttp.call(node, "GET", "/api/v1/devices/" + id, admin, null, 200);
+            if (check.test(d)) {
+                return d;
+            }
+            Thread.sleep(50);
+        } while (System.nanoTime() < deadline);
+        throw new AssertionError("device never reached the expected state: " + d);
+    }
+
+    @Test
+    void connectivityIsRecordedInTheTwin() throws Exception {
+        String token = device("c1");
+        JsonNode before = TestHttp.call(node, "GET", "/api/v1/devices/c1", admin, null, 200);
+        assertEquals(false, before.at("/connectivity/online").asBoolean());
+        assertEquals("provisioned", before.get("state").asText());
+        Mqtt5BlockingClient c = mqtt5("c1", token);
+        JsonNode online = awaitDevice("c1", d -> d.at("/connectivity/online").asBoolean());
+        assertEquals("active", online.get("state").asText(), "the first connection activates the device");
+        assertTrue(online.at("/connectivity/node").asText().startsWith("pekko://drover@"));
+        assertTrue(online.at("/connectivity/lastConnectedAt").isTextual());
+        c.disconnect();
+        JsonNode offline = awaitDevice("c1", d -> !d.at("/connectivity/online").asBoolean());
+        assertEquals("client-disconnected", offline.at("/connectivity/lastDisconnectReason").asText());
+        assertTrue(offline.at("/connectivity/lastDisconnectedAt").isTextual());
+    }
+
+    @Test
+    void desiredChangesReachTheDeviceAndAnOfflineDeviceCatchesUp() throws Exception {
+        String token = device("d1");
+        Mqtt5BlockingClient c = mqtt5("d1", token);
+        try (Mqtt5BlockingClient.Mqtt5Publishes inbox = c.publishes(MqttGlobalPublishFilter.ALL)) {
+            c.subscribeWith().topicFilter("devices/d1/shadow/desired").qos(MqttQos.AT_LEAST_ONCE).send();
+            awaitDevice("d1", d -> d.at("/connectivity/online").asBoolean());
+            TestHttp.call(node, "PATCH", "/api/v1/devices/d1/shadow/desired", admin, "{\"temp\":21}", 200);
+            JsonNode push = TestHttp.JSON.readTree(inbox.receive(10, TimeUnit.SECONDS).orElseThrow().getPayloadAsBytes());
+            assertEquals(1, push.get("version").asInt());
+            assertEquals("{\"temp\":21}", push.get("delta").toString());
+        } finally {
+            c.disconnect();
+        }
+        awaitDevice("d1", d -> !d.at("/connectivity/online").asBoolean());
+        TestHttp.call(node, "PATCH", "/api/v1/devices/d1/shadow/desired", admin, "{\"mode\":\"eco\"}", 200);
+        Mqtt5BlockingClient back = mqtt5("d1", token);
+        try (Mqtt5BlockingClient.Mqtt5Publishes inbox = back.publishes(MqttGlobalPublishFilter.ALL)) {
+            back.subscribeWith().topicFilter("devices/d1/shadow/desired").qos(MqttQos.AT_LEAST_ONCE).send();
+            JsonNode push = TestHttp.JSON.readTree(inbox.receive(10, TimeUnit.SECONDS).orElseThrow().getPayloadAsBytes());
+            assertEquals(2, push.get("version").asInt());
+            assertEquals("{\"temp\":21,\"mode\":\"eco\"}", push.get("delta").toString(), "what it missed while offline");
+        } finally {
+            back.disconnect();
+        }
+    }
+
+    @Test
+    void suspendingADeviceEndsItsSession() throws Exception {
+        String token = device("k1");
+        Mqtt5BlockingClient c = mqtt5("k1", token);
+        awaitDevice("k1", d -> d.at("/connectivity/online").asBoolean());
+        TestHttp.call(node, "POST", "/api/v1/devices/k1/suspend", admin, null, 200);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (c.getState().isConnected() && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertTrue(!c.getState().isConnected(), "the suspended device was disconnected");
+        awaitDevice("k1", d -> !d.at("/connectivity/online").asBoolean());
+    }
+
     @Test
     void reportedShadowOverMqttAndShadowGet() throws Exception {
         String token = device("s1");

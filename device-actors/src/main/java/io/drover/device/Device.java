@@ -2,12 +2,14 @@ package io.drover.device;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.TreeSet;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.persistence.typed.PersistenceId;
@@ -70,6 +72,17 @@ public final class Device
 
     public record Get(ActorRef<Reply> replyTo) implements Command {}
 
+    /** The broker authenticated the device; {@code session} reaches its MQTT session on that node. */
+    public record RecordConnected(String sessionId, String node, ActorRef<Outbound> session, Instant at,
+            ActorRef<Reply> replyTo) implements Command {}
+
+    /** A session ended; ignored unless it is the device's current session (reconnects race). */
+    public record RecordDisconnected(String sessionId, String reason, Instant at, ActorRef<Reply> replyTo)
+            implements Command {}
+
+    /** Traffic from the device: kept in memory only, never journaled. */
+    public record RecordSeen(Instant at, ActorRef<Reply> replyTo) implements Command {}
+
     public record GetShadow(ActorRef<Reply> replyTo) implements Command {}
 
     // ---------------------------------------------------------------- events (persisted: a public API)
@@ -98,6 +111,31 @@ public final class Device
 
     public record ReportedUpdated(ObjectNode patch, long version, Instant at) implements Event {}
 
+    public record Connected(String sessionId, String node, ActorRef<Outbound> session, Instant at) implements Event {}
+
+    public record Disconnected(String sessionId, String reason, Instant at) implements Event {}
+
+    // ---------------------------------------------------------------- to the device's session
+
+    /** What the twin sends to the node that holds the device's MQTT session. */
+    public sealed interface Outbound extends DeviceSerializable {
+        DeviceKey key();
+    }
+
+    /** Desired changed (or the device came back) and reported does not match it yet. */
+    public record PushDesired(DeviceKey key, long version, ObjectNode delta) implements Outbound {}
+
+    /** End the device's session: it was suspended, decommissioned or its token rotated. */
+    public record Kick(DeviceKey key, String reason) implements Outbound {}
+
+    /** Where the device is connected, as far as the twin knows. {@code session} is null when offline. */
+    public record Connectivity(
+            boolean online, String sessionId, String node, ActorRef<Outbound> session, Instant lastConnectedAt,
+            Instant lastDisconnectedAt, String lastDisconnectReason) implements DeviceSerializable {
+
+        public static final Connectivity NONE = new Connectivity(false, null, null, null, null, null, null);
+    }
+
     // ---------------------------------------------------------------- state
 
     /**
@@ -120,12 +158,13 @@ public final class Device
             ObjectNode desiredMetadata,
             ObjectNode reportedMetadata,
             long shadowVersion,
-            Instant shadowUpdatedAt)
+            Instant shadowUpdatedAt,
+            Connectivity connectivity)
             implements DeviceSerializable {
 
         public static State empty() {
             return new State(null, Lifecycle.NEW, null, null, List.of(), Shadows.empty(), null, null, null,
-                    null, Shadows.empty(), Shadows.empty(), Shadows.empty(), Shadows.empty(), 0L, null);
+                    null, Shadows.empty(), Shadows.empty(), Shadows.empty(), Shadows.empty(), 0L, null, Connectivity.NONE);
         }
 
         /** Applies one event; pure, so the history endpoint replays the journal with it. */
@@ -133,15 +172,15 @@ public final class Device
             if (event instanceof Registered r) {
                 return new State(r.key(), Lifecycle.PROVISIONED, r.name(), r.type(),
                         sortedLabels(r.labels()), r.attributes(), r.tokenHash(), r.at(), r.at(), r.at(),
-                        desired, reported, desiredMetadata, reportedMetadata, shadowVersion, shadowUpdatedAt);
+                        desired, reported, desiredMetadata, reportedMetadata, shadowVersion, shadowUpdatedAt, connectivity);
             } else if (event instanceof MetadataUpdated m) {
                 return new State(key, lifecycle, m.name(), m.type(), sortedLabels(m.labels()),
                         m.attributes(), tokenHash, createdAt, m.at(), credentialsRotatedAt, desired, reported,
-                        desiredMetadata, reportedMetadata, shadowVersion, shadowUpdatedAt);
+                        desiredMetadata, reportedMetadata, shadowVersion, shadowUpdatedAt, connectivity);
             } else if (event instanceof CredentialsRotated c) {
                 return new State(key, lifecycle, name, type, labels, attributes,
                         c.tokenHash(), createdAt, c.at(), c.at(), desired, reported, desiredMetadata,
-                        reportedMetadata, shadowVersion, shadowUpdatedAt);
+                        reportedMetadata, shadowVersion, shadowUpdatedAt, connectivity);
             } else if (event instanceof Suspended s) {
                 return withLifecycle(Lifecycle.SUSPENDED, s.at());
             } else if (event instanceof Activated a) {
@@ -153,26 +192,45 @@ public final class Device
                         createdAt, updatedAt, credentialsRotatedAt,
                         Shadows.mergePatch(desired, d.patch()), reported,
                         Shadows.touchMetadata(desiredMetadata, d.patch(), d.at().toEpochMilli()),
-                        reportedMetadata, d.version(), d.at());
+                        reportedMetadata, d.version(), d.at(), connectivity);
             } else if (event instanceof ReportedUpdated r) {
                 return new State(key, lifecycle, name, type, labels, attributes, tokenHash,
                         createdAt, updatedAt, credentialsRotatedAt,
                         desired, Shadows.mergePatch(reported, r.patch()), desiredMetadata,
                         Shadows.touchMetadata(reportedMetadata, r.patch(), r.at().toEpochMilli()),
-                        r.version(), r.at());
+                        r.version(), r.at(), connectivity);
+            } else if (event instanceof Connected c) {
+                return withConnectivity(new Connectivity(true, c.sessionId(), c.node(), c.session(), c.at(),
+                        connectivity.lastDisconnectedAt(), connectivity.lastDisconnectReason()));
+            } else if (event instanceof Disconnected d) {
+                return withConnectivity(new Connectivity(false, d.sessionId(), connectivity.node(), null,
+                        connectivity.lastConnectedAt(), d.at(), d.reason()));
             }
             throw new IllegalArgumentException("unknown event " + event.getClass());
+        }
+
+        private State withConnectivity(Connectivity c) {
+            return new State(key, lifecycle, name, type, labels, attributes, tokenHash, createdAt, updatedAt,
+                    credentialsRotatedAt, desired, reported, desiredMetadata, reportedMetadata, shadowVersion,
+                    shadowUpdatedAt, c);
         }
 
         private State withLifecycle(Lifecycle next, Instant at) {
             return new State(key, next, name, type, labels, attributes, tokenHash, createdAt, at,
                     credentialsRotatedAt, desired, reported, desiredMetadata, reportedMetadata, shadowVersion,
-                    shadowUpdatedAt);
+                    shadowUpdatedAt, connectivity);
         }
 
         public DeviceView view() {
+            return view(null);
+        }
+
+        public DeviceView view(Instant lastSeenAt) {
             return new DeviceView(key.tenantId(), key.deviceId(), lifecycle, name, type, labels,
-                    attributes.deepCopy(), createdAt, updatedAt, credentialsRotatedAt, shadowVersion, tokenHash);
+                    attributes.deepCopy(), createdAt, updatedAt, credentialsRotatedAt, shadowVersion, tokenHash,
+                    new ConnectivityView(connectivity.online(), connectivity.node(), connectivity.lastConnectedAt(),
+                            connectivity.lastDisconnectedAt(), connectivity.lastDisconnectReason(),
+                            lastSeenAt != null ? lastSeenAt : connectivity.lastConnectedAt()));
         }
 
         public ShadowView shadowView() {
@@ -205,7 +263,11 @@ public final class Device
     public record DeviceView(
             String tenantId, String deviceId, Lifecycle lifecycle, String name, String type, List<String> labels,
             ObjectNode attributes, Instant createdAt, Instant updatedAt, Instant credentialsRotatedAt,
-            long shadowVersion, String tokenHash) implements DeviceSerializable {}
+            long shadowVersion, String tokenHash, ConnectivityView connectivity) implements DeviceSerializable {}
+
+    public record ConnectivityView(
+            boolean online, String node, Instant lastConnectedAt, Instant lastDisconnectedAt, String lastDisconnectReason,
+            Instant lastSeenAt) implements DeviceSerializable {}
 
     public record ShadowView(
             ObjectNode desired, ObjectNode reported, ObjectNode delta, ObjectNode desiredMetadata,
@@ -224,9 +286,12 @@ public final class Device
     private final DeviceKey key;
     private final DeviceSettings settings;
     private final Clock clock;
+    /** Last traffic from the device: in memory only (journaling every message would cost a write each). */
+    private Instant lastSeenAt;
 
     private Device(DeviceKey key, DeviceSettings settings, Clock clock) {
-        super(persistenceId(key));
+        // A failed journal write stops the twin; it comes back after a backoff, recovering from the journal.
+        super(persistenceId(key), SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(10), 0.2));
         this.key = key;
         this.settings = settings;
         this.clock = clock;
@@ -253,22 +318,70 @@ public final class Device
         b.forState(s -> s.lifecycle() == Lifecycle.NEW)
                 .onCommand(Register.class, this::register);
         b.forState(s -> s.lifecycle() != Lifecycle.NEW && s.lifecycle() != Lifecycle.DECOMMISSIONED)
-                .onCommand(Get.class, (s, c) -> Effect().reply(c.replyTo(), new DeviceDetails(s.view())))
+                .onCommand(Get.class, (s, c) -> Effect().reply(c.replyTo(), details(s)))
                 .onCommand(GetShadow.class, (s, c) -> Effect().reply(c.replyTo(), new ShadowDetails(s.shadowView())))
                 .onCommand(UpdateMetadata.class, this::updateMetadata)
                 .onCommand(RotateCredentials.class, this::rotate)
                 .onCommand(Decommission.class, (s, c) -> Effect().persist(new Decommissioned(now()))
-                        .thenReply(c.replyTo(), ns -> new DeviceDetails(ns.view())))
+                        .thenRun(ns -> kick(s, "decommissioned"))
+                        .thenReply(c.replyTo(), this::details))
                 .onCommand(UpdateDesired.class, (s, c) -> patchShadow(s, c.patch(), c.expectedVersion(), true, c.replyTo()))
-                .onCommand(UpdateReported.class, (s, c) -> patchShadow(s, c.patch(), c.expectedVersion(), false, c.replyTo()));
+                .onCommand(UpdateReported.class, (s, c) -> patchShadow(s, c.patch(), c.expectedVersion(), false, c.replyTo()))
+                .onCommand(RecordDisconnected.class, this::disconnected)
+                .onCommand(RecordSeen.class, (s, c) -> {
+                    lastSeenAt = c.at();
+                    return Effect().reply(c.replyTo(), details(s));
+                });
         b.forState(s -> s.lifecycle() == Lifecycle.PROVISIONED || s.lifecycle() == Lifecycle.ACTIVE)
                 .onCommand(Suspend.class, (s, c) -> Effect().persist(new Suspended(now()))
-                        .thenReply(c.replyTo(), ns -> new DeviceDetails(ns.view())));
+                        .thenRun(ns -> kick(s, "suspended"))
+                        .thenReply(c.replyTo(), this::details))
+                .onCommand(RecordConnected.class, this::connected);
         b.forState(s -> s.lifecycle() == Lifecycle.PROVISIONED || s.lifecycle() == Lifecycle.SUSPENDED)
                 .onCommand(Activate.class, (s, c) -> Effect().persist(new Activated(now()))
-                        .thenReply(c.replyTo(), ns -> new DeviceDetails(ns.view())));
+                        .thenReply(c.replyTo(), this::details));
         b.forAnyState().onCommand(Command.class, this::reject);
         return b.build();
+    }
+
+    private DeviceDetails details(State s) {
+        return new DeviceDetails(s.view(lastSeenAt));
+    }
+
+    /** A first connection activates a provisioned device; a device that comes back catches up on desired. */
+    private ReplyEffect<Event, State> connected(State s, RecordConnected c) {
+        lastSeenAt = c.at();
+        Connected event = new Connected(c.sessionId(), c.node(), c.session(), c.at());
+        List<Event> events = s.lifecycle() == Lifecycle.PROVISIONED ? List.of(new Activated(c.at()), event) : List.of(event);
+        return Effect().persist(events)
+                .thenRun(this::pushDelta)
+                .thenReply(c.replyTo(), this::details);
+    }
+
+    private ReplyEffect<Event, State> disconnected(State s, RecordDisconnected c) {
+        if (!s.connectivity().online() || !c.sessionId().equals(s.connectivity().sessionId())) {
+            return Effect().reply(c.replyTo(), details(s)); // an older session ending: nothing changes
+        }
+        return Effect().persist(new Disconnected(c.sessionId(), c.reason(), c.at()))
+                .thenReply(c.replyTo(), this::details);
+    }
+
+    private void pushDelta(State s) {
+        Connectivity c = s.connectivity();
+        if (c.online() && c.session() != null) {
+            ObjectNode delta = Shadows.delta(s.desired(), s.reported());
+            if (!delta.isEmpty()) {
+                c.session().tell(new PushDesired(key, s.shadowVersion(), delta));
+            }
+        }
+    }
+
+    /** Ends the live session of the state before the change (credentials or lifecycle changed). */
+    private void kick(State before, String reason) {
+        Connectivity c = before.connectivity();
+        if (c.online() && c.session() != null) {
+            c.session().tell(new Kick(key, reason));
+        }
     }
 
     private Instant now() {
@@ -290,16 +403,17 @@ public final class Device
         ObjectNode attributes = c.attributes() != null ? Shadows.mergePatch(s.attributes(), c.attributes()) : s.attributes();
         if (java.util.Objects.equals(name, s.name()) && java.util.Objects.equals(type, s.type())
                 && labels.equals(s.labels()) && attributes.equals(s.attributes())) {
-            return Effect().reply(c.replyTo(), new DeviceDetails(s.view())); // nothing changes: idempotent
+            return Effect().reply(c.replyTo(), details(s)); // nothing changes: idempotent
         }
         return Effect().persist(new MetadataUpdated(name, type, labels, attributes, now()))
-                .thenReply(c.replyTo(), ns -> new DeviceDetails(ns.view()));
+                .thenReply(c.replyTo(), this::details);
     }
 
     private ReplyEffect<Event, State> rotate(State s, RotateCredentials c) {
         String token = Credentials.newSecret("dt_");
         return Effect().persist(new CredentialsRotated(Credentials.hash(token), now()))
-                .thenReply(c.replyTo(), ns -> new TokenIssued(ns.view(), token));
+                .thenRun(ns -> kick(s, "credentials-rotated"))
+                .thenReply(c.replyTo(), ns -> new TokenIssued(ns.view(lastSeenAt), token));
     }
 
     private ReplyEffect<Event, State> patchShadow(
@@ -326,7 +440,13 @@ public final class Device
         Event event = desired
                 ? new DesiredUpdated(patch.deepCopy(), version, now())
                 : new ReportedUpdated(patch.deepCopy(), version, now());
-        return Effect().persist(event).thenReply(replyTo, ns -> new ShadowDetails(ns.shadowView()));
+        return Effect().persist(event)
+                .thenRun(ns -> {
+                    if (desired) {
+                        pushDelta(ns);
+                    }
+                })
+                .thenReply(replyTo, ns -> new ShadowDetails(ns.shadowView()));
     }
 
     private ReplyEffect<Event, State> reject(State s, Command c) {

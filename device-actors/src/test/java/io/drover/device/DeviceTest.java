@@ -197,6 +197,78 @@ class DeviceTest {
         assertInstanceOf(Device.ShadowDetails.class, r.reply());
     }
 
+    // ---------------------------------------------------------------- connectivity and the session
+
+    private org.apache.pekko.actor.testkit.typed.javadsl.TestProbe<Device.Outbound> session() {
+        return testKit.createTestProbe(Device.Outbound.class);
+    }
+
+    private Device.DeviceView connect(String sessionId, org.apache.pekko.actor.testkit.typed.javadsl.TestProbe<Device.Outbound> s) {
+        return assertInstanceOf(Device.DeviceDetails.class, kit.<Device.Reply>runCommand(
+                r -> new Device.RecordConnected(sessionId, "node-a", s.ref(), Instant.parse("2026-01-01T00:00:01Z"), r))
+                .reply()).device();
+    }
+
+    @Test
+    void aFirstConnectionActivatesAndIsRecorded() {
+        register();
+        var probe = session();
+        Device.DeviceView v = connect("s1", probe);
+        assertEquals(Device.Lifecycle.ACTIVE, v.lifecycle());
+        assertTrue(v.connectivity().online());
+        assertEquals("node-a", v.connectivity().node());
+        probe.expectNoMessage(java.time.Duration.ofMillis(100)); // empty delta: nothing to push
+        var seen = kit.<Device.Reply>runCommand(r -> new Device.RecordSeen(Instant.parse("2026-01-01T00:05:00Z"), r));
+        assertTrue(seen.hasNoEvents(), "traffic is not journaled");
+        assertEquals(Instant.parse("2026-01-01T00:05:00Z"),
+                ((Device.DeviceDetails) seen.reply()).device().connectivity().lastSeenAt());
+        var stale = kit.<Device.Reply>runCommand(r -> new Device.RecordDisconnected("s0", "old", Instant.now(), r));
+        assertTrue(stale.hasNoEvents(), "an older session ending changes nothing");
+        var gone = kit.<Device.Reply>runCommand(r -> new Device.RecordDisconnected("s1", "connection-lost",
+                Instant.parse("2026-01-01T00:06:00Z"), r));
+        Device.ConnectivityView c = ((Device.DeviceDetails) gone.reply()).device().connectivity();
+        assertFalse(c.online());
+        assertEquals("connection-lost", c.lastDisconnectReason());
+        assertEquals(Instant.parse("2026-01-01T00:06:00Z"), c.lastDisconnectedAt());
+        assertEquals(kit.getState(), kit.restart().state(), "connectivity is recovered");
+    }
+
+    @Test
+    void desiredChangesArePushedToTheSessionAndCaughtUpOnReconnect() {
+        register();
+        var first = session();
+        connect("s1", first);
+        kit.<Device.Reply>runCommand(r -> new Device.UpdateDesired(json("{\"temp\":21}"), Optional.empty(), r));
+        Device.PushDesired push = first.expectMessageClass(Device.PushDesired.class);
+        assertEquals(json("{\"temp\":21}"), push.delta());
+        assertEquals(1, push.version());
+        kit.<Device.Reply>runCommand(r -> new Device.RecordDisconnected("s1", "gone", Instant.now(), r));
+        kit.<Device.Reply>runCommand(r -> new Device.UpdateDesired(json("{\"mode\":\"eco\"}"), Optional.empty(), r));
+        first.expectNoMessage(java.time.Duration.ofMillis(100));
+        var second = session();
+        connect("s2", second);
+        assertEquals(json("{\"temp\":21,\"mode\":\"eco\"}"), second.expectMessageClass(Device.PushDesired.class).delta(),
+                "the device catches up on what it missed");
+        kit.<Device.Reply>runCommand(r -> new Device.UpdateReported(json("{\"temp\":21,\"mode\":\"eco\"}"), Optional.empty(), r));
+        second.expectNoMessage(java.time.Duration.ofMillis(100));
+    }
+
+    @Test
+    void suspensionRotationAndDecommissioningEndTheSession() {
+        register();
+        var s1 = session();
+        connect("s1", s1);
+        kit.<Device.Reply>runCommand(Device.RotateCredentials::new);
+        assertEquals("credentials-rotated", s1.expectMessageClass(Device.Kick.class).reason());
+        kit.<Device.Reply>runCommand(Device.Suspend::new);
+        assertEquals("suspended", s1.expectMessageClass(Device.Kick.class).reason());
+        rejected(kit.<Device.Reply>runCommand(r -> new Device.RecordConnected("s2", "n", s1.ref(), Instant.now(), r)).reply(),
+                Device.Rejection.INVALID_STATE);
+        kit.<Device.Reply>runCommand(Device.Activate::new);
+        kit.<Device.Reply>runCommand(Device.Decommission::new);
+        assertEquals("decommissioned", s1.expectMessageClass(Device.Kick.class).reason());
+    }
+
     @Test
     void recoveryFromSnapshotRestoresEverything() {
         kit = EventSourcedBehaviorTestKit.create(testKit.system(),

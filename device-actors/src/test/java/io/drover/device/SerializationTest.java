@@ -45,8 +45,10 @@ class SerializationTest {
         ObjectNode doc = json("{\"a\":1,\"b\":{\"c\":[1,2,\"x\"],\"d\":true}}");
         Instant at = Instant.parse("2026-03-04T05:06:07.123456Z");
         DeviceKey key = new DeviceKey("acme", "dev-1");
+        ActorRef<Device.Outbound> session = testKit.<Device.Outbound>createTestProbe().ref();
+        Device.ConnectivityView cv = new Device.ConnectivityView(true, "node-1", at, null, null, at);
         Device.DeviceView view = new Device.DeviceView("acme", "dev-1", Device.Lifecycle.ACTIVE, "n", "t",
-                List.of("l"), doc, at, at, at, 7, "abc");
+                List.of("l"), doc, at, at, at, 7, "abc", cv);
         Device.ShadowView shadow = new Device.ShadowView(doc, json("{}"), doc, json("{\"a\":{\"timestamp\":1}}"),
                 json("{}"), 7, at);
         List<Object> all = List.of(
@@ -73,11 +75,21 @@ class SerializationTest {
                 new Device.TokenIssued(view, "dt_secret"),
                 new Device.ShadowDetails(shadow),
                 new Device.Rejected(Device.Rejection.VERSION_MISMATCH, "no"),
+                new Device.RecordConnected("s1", "pekko://drover@127.0.0.1:25520", session, at, ref),
+                new Device.RecordDisconnected("s1", "connection-lost", at, ref),
+                new Device.RecordSeen(at, ref),
+                new Device.Connected("s1", "node-1", session, at),
+                new Device.Disconnected("s1", "client-disconnected", at),
+                new Device.PushDesired(key, 3, doc),
+                new Device.Kick(key, "suspended"),
+                new Device.Connectivity(true, "s1", "node-1", session, at, null, null),
+                cv,
                 view,
                 shadow,
                 Device.State.empty(),
                 Device.State.empty().apply(new Device.Registered(key, "n", "t", List.of("a"), doc, "hash", at))
-                        .apply(new Device.DesiredUpdated(doc, 1, at)));
+                        .apply(new Device.DesiredUpdated(doc, 1, at))
+                        .apply(new Device.Connected("s1", "node-1", session, at)));
         for (Object message : all) {
             roundTrip(message);
         }

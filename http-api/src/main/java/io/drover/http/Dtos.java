@@ -31,14 +31,22 @@ public final class Dtos {
 
     public record DeviceDto(
             String id, String tenantId, String name, String type, List<String> labels, ObjectNode attributes,
-            String state, Instant createdAt, Instant updatedAt, Instant credentialsRotatedAt, long shadowVersion) {
+            String state, Instant createdAt, Instant updatedAt, Instant credentialsRotatedAt, long shadowVersion,
+            ConnectivityDto connectivity) {
 
         static DeviceDto of(Device.DeviceView v) {
+            Device.ConnectivityView c = v.connectivity();
             return new DeviceDto(v.deviceId(), v.tenantId(), v.name(), v.type(), v.labels(), v.attributes(),
                     v.lifecycle().name().toLowerCase(), v.createdAt(), v.updatedAt(), v.credentialsRotatedAt(),
-                    v.shadowVersion());
+                    v.shadowVersion(), new ConnectivityDto(c.online(), c.node(), c.lastConnectedAt(),
+                            c.lastDisconnectedAt(), c.lastDisconnectReason(), c.lastSeenAt()));
         }
     }
+
+    /** Where the device is connected; {@code lastSeenAt} is kept in memory only (a restart forgets it). */
+    public record ConnectivityDto(
+            boolean online, String node, Instant lastConnectedAt, Instant lastDisconnectedAt, String lastDisconnectReason,
+            Instant lastSeenAt) {}
 
     /** Returned once, at creation and rotation: the only time the token is visible. */
     public record DeviceWithToken(DeviceDto device, String token) {}

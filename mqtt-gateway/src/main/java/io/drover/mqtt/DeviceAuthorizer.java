@@ -19,9 +19,12 @@ import java.util.Optional;
 final class DeviceAuthorizer implements PublishAuthorizer, SubscriptionAuthorizer {
 
     private final MqttMetrics metrics;
+    private final java.util.function.Consumer<DeviceKey> onDesiredSubscribed;
 
-    DeviceAuthorizer(MqttMetrics metrics) {
+    /** @param onDesiredSubscribed called when a device subscribes to its desired topic (to catch it up) */
+    DeviceAuthorizer(MqttMetrics metrics, java.util.function.Consumer<DeviceKey> onDesiredSubscribed) {
         this.metrics = metrics;
+        this.onDesiredSubscribed = onDesiredSubscribed;
     }
 
     @Override
@@ -42,6 +45,9 @@ final class DeviceAuthorizer implements PublishAuthorizer, SubscriptionAuthorize
         String filter = input.getSubscription().getTopicFilter();
         if (key.isPresent() && Topics.maySubscribe(key.get().deviceId(), filter)) {
             output.authorizeSuccessfully();
+            if (filter.equals(Topics.shadowDesired(key.get().deviceId()))) {
+                onDesiredSubscribed.accept(key.get());
+            }
         } else {
             metrics.refused("subscribe");
             output.failAuthorization(SubackReasonCode.NOT_AUTHORIZED, "a device subscribes only to its own topics");

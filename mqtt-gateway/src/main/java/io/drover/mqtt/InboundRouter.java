@@ -45,9 +45,11 @@ final class InboundRouter implements PublishInboundInterceptor {
     private final TelemetryCodec codec;
     private final MqttSettings settings;
     private final MqttMetrics metrics;
+    private final SeenTracker seen;
 
     InboundRouter(DeviceClient devices, TelemetryIngest telemetry, TelemetryCodec codec, MqttSettings settings,
-            MqttMetrics metrics) {
+            MqttMetrics metrics, SeenTracker seen) {
+        this.seen = seen;
         this.devices = devices;
         this.telemetry = telemetry;
         this.codec = codec;
@@ -65,6 +67,7 @@ final class InboundRouter implements PublishInboundInterceptor {
             return; // not a device topic of this client: the authorizer refuses it
         }
         long t0 = System.nanoTime();
+        seen.seen(key.get());
         byte[] payload = input.getPublishPacket().getPayload().map(InboundRouter::bytes).orElse(new byte[0]);
         String routeName = route.get().kind().name().toLowerCase();
         Async<PublishInboundOutput> async = output.async(settings.ingestTimeout(), TimeoutFallback.FAILURE,

@@ -1,12 +1,17 @@
 package io.drover.mqtt;
 
+import io.drover.device.Device;
+import io.drover.device.DeviceKey;
 import io.drover.persistence.TelemetryStore;
 import io.drover.shard.DeviceClient;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.CoordinatedShutdown;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.cluster.typed.Cluster;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,6 +34,15 @@ public final class MqttGateway {
         return settings;
     }
 
+    /** A device (re)subscribed to its desired topic: send it what it has not applied yet. */
+    private static void catchUp(DeviceClient devices, ActorRef<Device.Outbound> courier, DeviceKey key) {
+        devices.getShadow(key).thenAccept(reply -> {
+            if (reply instanceof Device.ShadowDetails s && !s.shadow().delta().isEmpty()) {
+                courier.tell(new Device.PushDesired(key, s.shadow().version(), s.shadow().delta()));
+            }
+        });
+    }
+
     public static MqttGateway init(ActorSystem<?> system, DeviceClient devices, TelemetryStore store,
             PrometheusRegistry registry) throws Exception {
         MqttSettings settings = MqttSettings.fromConfig(system.settings().config());
@@ -39,8 +53,14 @@ public final class MqttGateway {
         MqttMetrics metrics = new MqttMetrics(registry);
         TelemetryIngest ingest = new TelemetryIngest(system, store, settings, metrics);
         TelemetryCodec codec = new TelemetryCodec(settings.maxPayloadBytes(), settings.maxClockSkew());
-        DroverExtension extension = new DroverExtension(new DeviceAuthenticator(devices, settings, metrics),
-                new DeviceAuthorizer(metrics), new InboundRouter(devices, ingest, codec, settings, metrics));
+        ActorRef<Device.Outbound> courier = system.systemActorOf(SessionCourier.create(metrics), "mqtt-session-courier",
+                Props.empty());
+        String node = Cluster.get(system).selfMember().address().toString();
+        DroverExtension extension = new DroverExtension(
+                new DeviceAuthenticator(devices, settings, metrics),
+                new DeviceAuthorizer(metrics, key -> catchUp(devices, courier, key)),
+                new InboundRouter(devices, ingest, codec, settings, metrics, new SeenTracker(devices, settings)),
+                new ConnectivityListener(devices, courier, node));
         EmbeddedBroker broker = new EmbeddedBroker(settings, extension);
         long t0 = System.nanoTime();
         broker.start().get(60, TimeUnit.SECONDS);
