@@ -2,6 +2,8 @@ package io.drover.node;
 
 import io.drover.http.HttpApi;
 import io.drover.mqtt.MqttGateway;
+import io.drover.telemetry.TelemetryIngest;
+import io.drover.telemetry.TelemetryStreams;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.drover.persistence.DroverPersistence;
 import io.drover.shard.DeviceClient;
@@ -15,7 +17,7 @@ import org.apache.pekko.http.javadsl.ServerBinding;
 
 /**
  * The root actor: it only calls each module's {@code init} in order — persistence (schema, on the
- * blocking dispatcher), sharding, then the edges (HTTP, MQTT broker on the blocking dispatcher) —
+ * blocking dispatcher), sharding, the telemetry ingest, then the edges (HTTP, MQTT broker on the blocking dispatcher) —
  * and reports the outcome to {@code started}. A failed start stops the system.
  */
 public final class Guardian {
@@ -45,14 +47,15 @@ public final class Guardian {
                         try {
                             DeviceClient devices = DeviceSharding.init(system);
                             PrometheusRegistry registry = new PrometheusRegistry(); // one per node
+                            TelemetryIngest telemetry = TelemetryStreams.init(system, m.persistence().telemetry(), registry);
                             CompletableFuture<MqttGateway> mqtt = CompletableFuture.supplyAsync(() -> {
                                 try {
-                                    return MqttGateway.init(system, devices, m.persistence().telemetry(), registry);
+                                    return MqttGateway.init(system, devices, telemetry, registry);
                                 } catch (Exception e) {
                                     throw new java.util.concurrent.CompletionException(e);
                                 }
                             }, blocking);
-                            ctx.pipeToSelf(HttpApi.init(system, devices, m.persistence(), registry)
+                            ctx.pipeToSelf(HttpApi.init(system, devices, m.persistence(), telemetry, registry)
                                             .thenCombine(mqtt, (b, g) -> new EdgesUp(m.persistence(), devices, b, g)),
                                     (up, e) -> e == null ? up : new Failed(e));
                         } catch (RuntimeException e) {

@@ -19,13 +19,14 @@ import org.apache.pekko.http.javadsl.server.Route;
 
 /**
  * The root route: correlation id, metrics, the one exception and rejection handler, health and
- * metrics without a key, and {@code /api/v1} behind API-key authentication.
+ * metrics without a key, the device API (device tokens), and {@code /api/v1} behind API-key authentication.
  */
 public final class ApiRoutes {
 
     private static final Pattern SAFE_ID = Pattern.compile("[A-Za-z0-9._-]{1,64}");
 
     private final Authenticator auth;
+    private final DeviceApiRoutes deviceApi;
     private final DeviceRoutes devices;
     private final TenantRoutes tenants;
     private final ApiKeyRoutes apiKeys;
@@ -33,9 +34,10 @@ public final class ApiRoutes {
     private final ApiMetrics metrics;
     private final RejectionHandler rejections = Problems.rejectionHandler();
 
-    public ApiRoutes(Authenticator auth, DeviceRoutes devices, TenantRoutes tenants, ApiKeyRoutes apiKeys,
-            HealthRoutes health, ApiMetrics metrics) {
+    public ApiRoutes(Authenticator auth, DeviceApiRoutes deviceApi, DeviceRoutes devices, TenantRoutes tenants,
+            ApiKeyRoutes apiKeys, HealthRoutes health, ApiMetrics metrics) {
         this.auth = auth;
+        this.deviceApi = deviceApi;
         this.devices = devices;
         this.tenants = tenants;
         this.apiKeys = apiKeys;
@@ -60,11 +62,11 @@ public final class ApiRoutes {
     }
 
     private Route api() {
-        return optionalHeaderValueByName("Authorization", header ->
+        return concat(deviceApi.route(), optionalHeaderValueByName("Authorization", header ->
                 onSuccess(auth.authenticate(header), principal -> concat(
                         devices.route(principal),
                         tenants.route(principal),
-                        apiKeys.route(principal))));
+                        apiKeys.route(principal)))));
     }
 
     /** The route template for metrics: ids replaced so label cardinality stays bounded. */

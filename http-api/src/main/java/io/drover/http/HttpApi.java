@@ -5,6 +5,7 @@ import io.drover.persistence.DeviceDirectory;
 import io.drover.persistence.DroverPersistence;
 import io.drover.persistence.ShadowHistory;
 import io.drover.shard.DeviceClient;
+import io.drover.telemetry.TelemetryIngest;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.time.Clock;
 import java.util.Map;
@@ -21,14 +22,14 @@ public final class HttpApi {
     private HttpApi() {}
 
     public static ApiRoutes routes(HttpSettings settings, DeviceClient twins, AccessStore access,
-            DeviceDirectory directory, ShadowHistory history, HealthRoutes.Readiness readiness, ApiMetrics metrics,
-            Clock clock) {
+            DeviceDirectory directory, ShadowHistory history, TelemetryIngest telemetry, HealthRoutes.Readiness readiness,
+            ApiMetrics metrics, Clock clock) {
         Bodies bodies = new Bodies(settings);
         DeviceClient devices = new MeteredDeviceClient(twins, metrics);
         Authenticator auth = new Authenticator(access, settings, metrics, clock);
         ApiKeys keys = new ApiKeys(access, clock);
         ShadowRoutes shadow = new ShadowRoutes(devices, history, metrics, bodies);
-        return new ApiRoutes(auth,
+        return new ApiRoutes(auth, new DeviceApiRoutes(devices, telemetry, metrics, bodies),
                 new DeviceRoutes(devices, directory, shadow, metrics, bodies, settings),
                 new TenantRoutes(access, keys, metrics, bodies, clock),
                 new ApiKeyRoutes(access, keys, auth, metrics, bodies, clock),
@@ -45,11 +46,11 @@ public final class HttpApi {
     }
 
     public static CompletionStage<ServerBinding> init(ActorSystem<?> system, DeviceClient devices,
-            DroverPersistence persistence, PrometheusRegistry registry) {
+            DroverPersistence persistence, TelemetryIngest telemetry, PrometheusRegistry registry) {
         HttpSettings settings = HttpSettings.fromConfig(system.settings().config());
         ApiMetrics metrics = new ApiMetrics(registry, true);
         ApiRoutes routes = routes(settings, devices, persistence.access(), persistence.devices(), persistence.history(),
-                readiness(system, persistence, settings), metrics, Clock.systemUTC());
+                telemetry, readiness(system, persistence, settings), metrics, Clock.systemUTC());
         return Http.get(system).newServerAt(settings.interfaceName(), settings.port())
                 .bind(routes.route())
                 .thenApply(b -> b.addToCoordinatedShutdown(settings.shutdownDeadline(), system));

@@ -347,6 +347,32 @@ class ApiRoutesTest {
         problem(call("GET", "/api/v1/devices/nope/shadow/history", null), 404, "device-not-found");
     }
 
+    // ---------------------------------------------------------------- device API (device tokens)
+
+    @Test
+    void devicesWithoutMqttSendTelemetryAndReportedStateOverHttp() throws Exception {
+        String token = createDevice("h-dev").body().get("token").asText();
+        String id = tenant + ":h-dev";
+        Reply ok = server.call("POST", "/api/v1/device-api/telemetry", token, "{\"ts\":1700000000000,\"values\":{\"t\":21.5}}",
+                "X-Device-Id", id);
+        assertEquals(200, ok.status(), ok.raw().body());
+        assertEquals(1, ok.body().get("stored").asInt());
+        assertEquals(21.5, server.telemetry.read(tenant, "h-dev", "t", Instant.ofEpochMilli(0), Instant.now(), 10)
+                .toCompletableFuture().get().get(0).number(), "answered after the write");
+        problem(server.call("POST", "/api/v1/device-api/telemetry", token, "{\"t\":", "X-Device-Id", id), 400, "malformed-json");
+        problem(server.call("POST", "/api/v1/device-api/telemetry", token, "{\"t\":[1]}", "X-Device-Id", id), 400, "invalid-value");
+        problem(server.call("POST", "/api/v1/device-api/telemetry", token + "x", "{\"t\":1}", "X-Device-Id", id), 401,
+                "invalid-device-credentials");
+        problem(server.call("POST", "/api/v1/device-api/telemetry", token, "{\"t\":1}"), 401, "invalid-device-credentials");
+        problem(server.call("POST", "/api/v1/device-api/telemetry", admin, "{\"t\":1}", "X-Device-Id", id), 401,
+                "invalid-device-credentials");
+        Reply reported = server.call("POST", "/api/v1/device-api/shadow/reported", token, "{\"fw\":\"2.1\"}", "X-Device-Id", id);
+        assertEquals(200, reported.status(), reported.raw().body());
+        assertEquals("2.1", call("GET", "/api/v1/devices/h-dev/shadow", null).body().at("/reported/fw").asText());
+        call("POST", "/api/v1/devices/h-dev/suspend", null);
+        problem(server.call("POST", "/api/v1/device-api/telemetry", token, "{\"t\":1}", "X-Device-Id", id), 403, "device-not-active");
+    }
+
     // ---------------------------------------------------------------- overload and timeouts
 
     @Test

@@ -11,6 +11,8 @@ import com.hivemq.extension.sdk.api.packets.publish.AckReasonCode;
 import io.drover.device.Device;
 import io.drover.device.DeviceKey;
 import io.drover.shard.DeviceClient;
+import io.drover.telemetry.TelemetryCodec;
+import io.drover.telemetry.TelemetryIngest;
 import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.Optional;
@@ -42,17 +44,15 @@ final class InboundRouter implements PublishInboundInterceptor {
 
     private final DeviceClient devices;
     private final TelemetryIngest telemetry;
-    private final TelemetryCodec codec;
     private final MqttSettings settings;
     private final MqttMetrics metrics;
     private final SeenTracker seen;
 
-    InboundRouter(DeviceClient devices, TelemetryIngest telemetry, TelemetryCodec codec, MqttSettings settings,
-            MqttMetrics metrics, SeenTracker seen) {
+    InboundRouter(DeviceClient devices, TelemetryIngest telemetry, MqttSettings settings, MqttMetrics metrics,
+            SeenTracker seen) {
         this.seen = seen;
         this.devices = devices;
         this.telemetry = telemetry;
-        this.codec = codec;
         this.settings = settings;
         this.metrics = metrics;
     }
@@ -100,7 +100,7 @@ final class InboundRouter implements PublishInboundInterceptor {
     private CompletionStage<Outcome> handle(String clientId, DeviceKey key, String topic, Topics.Route route, byte[] payload) {
         switch (route.kind()) {
             case TELEMETRY: {
-                TelemetryCodec.Result r = codec.decode(key, payload, Instant.now());
+                TelemetryCodec.Result r = telemetry.codec().decode(key, payload, Instant.now());
                 if (r instanceof TelemetryCodec.Invalid bad) {
                     return CompletableFuture.completedFuture(refused(bad.code(), bad.detail()));
                 }

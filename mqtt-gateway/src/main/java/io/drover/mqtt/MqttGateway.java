@@ -2,7 +2,7 @@ package io.drover.mqtt;
 
 import io.drover.device.Device;
 import io.drover.device.DeviceKey;
-import io.drover.persistence.TelemetryStore;
+import io.drover.telemetry.TelemetryIngest;
 import io.drover.shard.DeviceClient;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.util.concurrent.TimeUnit;
@@ -18,7 +18,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The MQTT edge of a node: the embedded broker with Drover's extension and the telemetry ingest.
  * {@link #init} blocks until the broker listens (about a second); call it off the default dispatcher.
- * On shutdown the broker stops first (no new messages), then the ingest drains.
+ * On shutdown the broker stops (no new messages) before the node drains the telemetry ingest.
  */
 public final class MqttGateway {
 
@@ -43,7 +43,7 @@ public final class MqttGateway {
         });
     }
 
-    public static MqttGateway init(ActorSystem<?> system, DeviceClient devices, TelemetryStore store,
+    public static MqttGateway init(ActorSystem<?> system, DeviceClient devices, TelemetryIngest ingest,
             PrometheusRegistry registry) throws Exception {
         MqttSettings settings = MqttSettings.fromConfig(system.settings().config());
         if (!settings.embeddedEnabled()) {
@@ -51,15 +51,13 @@ public final class MqttGateway {
             return new MqttGateway(settings);
         }
         MqttMetrics metrics = new MqttMetrics(registry);
-        TelemetryIngest ingest = new TelemetryIngest(system, store, settings, metrics);
-        TelemetryCodec codec = new TelemetryCodec(settings.maxPayloadBytes(), settings.maxClockSkew());
         ActorRef<Device.Outbound> courier = system.systemActorOf(SessionCourier.create(metrics), "mqtt-session-courier",
                 Props.empty());
         String node = Cluster.get(system).selfMember().address().toString();
         DroverExtension extension = new DroverExtension(
                 new DeviceAuthenticator(devices, settings, metrics),
                 new DeviceAuthorizer(metrics, key -> catchUp(devices, courier, key)),
-                new InboundRouter(devices, ingest, codec, settings, metrics, new SeenTracker(devices, settings)),
+                new InboundRouter(devices, ingest, settings, metrics, new SeenTracker(devices, settings)),
                 new ConnectivityListener(devices, courier, node));
         EmbeddedBroker broker = new EmbeddedBroker(settings, extension);
         long t0 = System.nanoTime();
@@ -69,7 +67,6 @@ public final class MqttGateway {
         CoordinatedShutdown cs = CoordinatedShutdown.get(system);
         cs.addTask(CoordinatedShutdown.PhaseServiceUnbind(), "mqtt-broker-stop",
                 () -> broker.stop().thenApply(x -> Done.getInstance()));
-        cs.addTask(CoordinatedShutdown.PhaseServiceStop(), "mqtt-ingest-drain", ingest::drain);
         return new MqttGateway(settings);
     }
 

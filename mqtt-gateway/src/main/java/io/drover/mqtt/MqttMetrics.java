@@ -1,7 +1,6 @@
 package io.drover.mqtt;
 
 import io.prometheus.metrics.core.metrics.Counter;
-import io.prometheus.metrics.core.metrics.Gauge;
 import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 
@@ -12,7 +11,6 @@ public final class MqttMetrics {
     private final Counter refused;
     private final Counter messages;
     private final Histogram ingestLatency;
-    private final Gauge queueDepth;
 
     public MqttMetrics(PrometheusRegistry registry) {
         connects = Counter.builder().name("drover_mqtt_connects_total").help("MQTT connect attempts by outcome")
@@ -26,8 +24,6 @@ public final class MqttMetrics {
         ingestLatency = Histogram.builder().name("drover_mqtt_ingest_duration_seconds")
                 .help("From a device's PUBLISH to its effect being durable (when the PUBACK goes out)")
                 .labelNames("route").register(registry);
-        queueDepth = Gauge.builder().name("drover_mqtt_telemetry_queue_depth")
-                .help("Telemetry samples waiting for the Cassandra writer").register(registry);
     }
 
     public void connect(String outcome) {
@@ -44,9 +40,5 @@ public final class MqttMetrics {
 
     public void ingested(String route, long nanos) {
         ingestLatency.labelValues(route).observe(nanos / 1e9);
-    }
-
-    public void queueDepth(int depth) {
-        queueDepth.set(depth);
     }
 }

@@ -11,13 +11,8 @@ public record MqttSettings(
         int port,
         Path dataDir,
         int maxPayloadBytes,
-        Duration maxClockSkew,
         Duration authTimeout,
-        Duration ingestTimeout,
-        int queueSize,
-        int batchSize,
-        Duration batchWindow,
-        int writeParallelism) {
+        Duration ingestTimeout) {
 
     public static MqttSettings fromConfig(Config root) {
         Config c = root.getConfig("drover.mqtt");
@@ -26,13 +21,8 @@ public record MqttSettings(
                 c.getString("embedded.bind-address"),
                 c.getInt("embedded.port"),
                 Path.of(c.getString("embedded.data-dir")),
-                (int) c.getMemorySize("max-payload-size").toBytes(),
-                c.getDuration("max-clock-skew"),
+                (int) root.getMemorySize("drover.telemetry.max-payload-size").toBytes(),
                 c.getDuration("auth-timeout"),
-                c.getDuration("ingest-timeout"),
-                c.getInt("telemetry.queue-size"),
-                c.getInt("telemetry.batch-size"),
-                c.getDuration("telemetry.batch-window"),
-                c.getInt("telemetry.write-parallelism"));
+                c.getDuration("ingest-timeout"));
     }
 }

@@ -14,6 +14,8 @@ import io.drover.persistence.ApiKey;
 import io.drover.persistence.ShadowHistory;
 import io.drover.shard.DeviceClient;
 import io.drover.shard.DeviceSharding;
+import io.drover.telemetry.TelemetryIngest;
+import io.drover.telemetry.TelemetrySettings;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -51,6 +53,7 @@ public final class ApiTestServer implements AutoCloseable {
     public final ActorSystem<Void> system;
     public final InMemoryAccessStore access = new InMemoryAccessStore();
     public final InMemoryDeviceDirectory directory = new InMemoryDeviceDirectory();
+    public final InMemoryTelemetryStore telemetry = new InMemoryTelemetryStore();
     public final String platformKey;
     private final ServerBinding binding;
     private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
@@ -85,7 +88,8 @@ public final class ApiTestServer implements AutoCloseable {
         ShadowHistory history = new ShadowHistory(system, PersistenceQuery.get(system)
                 .getReadJournalFor(PersistenceTestKitReadJournal.class, PersistenceTestKitReadJournal.Identifier()));
         ApiMetrics metrics = new ApiMetrics(new PrometheusRegistry(), false);
-        var routes = HttpApi.routes(settings, devices, access, directory, history,
+        var ingest = new TelemetryIngest(system, telemetry, TelemetrySettings.fromConfig(config), new PrometheusRegistry());
+        var routes = HttpApi.routes(settings, devices, access, directory, history, ingest,
                 () -> CompletableFuture.completedFuture(Map.of("cassandra", true,
                         "cluster-member-up", cluster.selfMember().status() == MemberStatus.up())),
                 metrics, Clock.systemUTC());

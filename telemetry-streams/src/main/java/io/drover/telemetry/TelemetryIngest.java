@@ -1,4 +1,4 @@
-package io.drover.mqtt;
+package io.drover.telemetry;
 
 import io.drover.persistence.TelemetrySample;
 import io.drover.persistence.TelemetryStore;
@@ -6,6 +6,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.Gauge;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.japi.Pair;
@@ -15,10 +18,10 @@ import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
 
 /**
- * The telemetry path from the broker to Cassandra: a bounded queue, batches of up to
+ * The telemetry path from the edges (MQTT, HTTP) to Cassandra: a bounded queue, batches of up to
  * {@code batch-size} messages or {@code batch-window}, written with bounded parallelism. Each
  * message's future completes only when its samples are written, which is when the device gets its
- * PUBACK. A full queue refuses at once (the device is not acknowledged and sends again); a failed
+ * PUBACK (or HTTP answer). A full queue refuses at once (the device is not acknowledged and sends again); a failed
  * write fails its messages; the stream itself never fails.
  */
 public final class TelemetryIngest {
@@ -34,10 +37,17 @@ public final class TelemetryIngest {
 
     private final BoundedSourceQueue<Pending> queue;
     private final CompletionStage<Done> finished;
-    private final MqttMetrics metrics;
+    private final Gauge queueDepth;
+    private final Counter refused;
+    private final TelemetryCodec codec;
 
-    public TelemetryIngest(ActorSystem<?> system, TelemetryStore store, MqttSettings settings, MqttMetrics metrics) {
-        this.metrics = metrics;
+    /** Starts the writer stream; stop it with {@link #drain} (the node does so in coordinated shutdown). */
+    public TelemetryIngest(ActorSystem<?> system, TelemetryStore store, TelemetrySettings settings, PrometheusRegistry registry) {
+        this.codec = new TelemetryCodec(settings.maxPayloadBytes(), settings.maxClockSkew());
+        this.queueDepth = Gauge.builder().name("drover_telemetry_queue_depth")
+                .help("Telemetry messages waiting for the Cassandra writer").register(registry);
+        this.refused = Counter.builder().name("drover_telemetry_refused_total")
+                .help("Telemetry messages refused because the writer queue was full").register(registry);
         Pair<BoundedSourceQueue<Pending>, CompletionStage<Done>> run = Source.<Pending>queue(settings.queueSize())
                 .groupedWithin(settings.batchSize(), settings.batchWindow())
                 .mapAsyncUnordered(settings.writeParallelism(), batch -> write(store, batch))
@@ -72,12 +82,18 @@ public final class TelemetryIngest {
     public CompletionStage<Void> submit(List<TelemetrySample> samples) {
         Pending p = new Pending(samples, new CompletableFuture<>());
         QueueOfferResult r = queue.offer(p);
-        metrics.queueDepth(queue.size());
+        queueDepth.set(queue.size());
         if (r == QueueOfferResult.enqueued()) {
             return p.done();
         }
+        refused.inc();
         return CompletableFuture.failedFuture(r == QueueOfferResult.dropped() ? new Overloaded()
                 : new IllegalStateException("telemetry ingest is stopped"));
+    }
+
+    /** The payload rules every edge shares (MQTT and HTTP). */
+    public TelemetryCodec codec() {
+        return codec;
     }
 
     /** Accepts nothing more; completes when everything accepted is written. */

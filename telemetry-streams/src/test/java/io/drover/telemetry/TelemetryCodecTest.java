@@ -1,4 +1,4 @@
-package io.drover.mqtt;
+package io.drover.telemetry;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;

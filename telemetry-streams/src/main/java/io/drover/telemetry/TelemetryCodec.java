@@ -1,4 +1,4 @@
-package io.drover.mqtt;
+package io.drover.telemetry;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
