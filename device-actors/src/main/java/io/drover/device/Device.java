@@ -4,13 +4,18 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.Optional;
 import java.util.TreeSet;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
@@ -80,6 +85,36 @@ public final class Device
     public record RecordDisconnected(String sessionId, String reason, Instant at, ActorRef<Reply> replyTo)
             implements Command {}
 
+    /**
+     * Send a command to the device. {@code id} makes it idempotent: the same id again returns the
+     * existing command. Non-persistent commands need the device online; persistent ones wait (up to
+     * {@code ttl}) and are delivered when it comes back.
+     */
+    public record RequestCommand(String id, String name, ObjectNode params, boolean twoWay, boolean persistent,
+            Duration ttl, ActorRef<Reply> replyTo) implements Command {}
+
+    /** Replies once the command reaches one of {@code until} (or its current state after {@code timeout}). */
+    public record AwaitCommand(String id, Set<CommandStatus> until, Duration timeout, ActorRef<Reply> replyTo)
+            implements Command {}
+
+    public record GetCommand(String id, ActorRef<Reply> replyTo) implements Command {}
+
+    public record ListCommands(ActorRef<Reply> replyTo) implements Command {}
+
+    /** From the node holding the session: the command was handed to it, or could not be. */
+    public record RecordCommandDelivery(String id, boolean delivered, String reason, Instant at, ActorRef<Reply> replyTo)
+            implements Command {}
+
+    /** The device answered on {@code …/commands/{id}/response}; a second answer is ignored. */
+    public record RecordCommandResponse(String id, ObjectNode response, Instant at, ActorRef<Reply> replyTo)
+            implements Command {}
+
+    /** The device subscribed to its commands: hand it what is pending. */
+    public record DeliverPending(ActorRef<Reply> replyTo) implements Command {}
+
+    /** Internal: an {@link AwaitCommand} ran out of time. */
+    public record AwaitTimedOut(String id, String waiterId, ActorRef<Reply> replyTo) implements Command {}
+
     /** Traffic from the device: kept in memory only, never journaled. */
     public record RecordSeen(Instant at, ActorRef<Reply> replyTo) implements Command {}
 
@@ -115,6 +150,41 @@ public final class Device
 
     public record Disconnected(String sessionId, String reason, Instant at) implements Event {}
 
+    public record CommandRequested(CommandRecord command, Instant at) implements Event {}
+
+    public record CommandDelivered(String id, Instant at) implements Event {}
+
+    public record CommandResponded(String id, ObjectNode response, Instant at) implements Event {}
+
+    public record CommandFailed(String id, String reason, Instant at) implements Event {}
+
+    public record CommandExpired(String id, Instant at) implements Event {}
+
+    // ---------------------------------------------------------------- commands (RPC) to the device
+
+    public enum CommandStatus {
+        REQUESTED, DELIVERED, RESPONDED, FAILED, EXPIRED;
+
+        public boolean finished() {
+            return this == RESPONDED || this == FAILED || this == EXPIRED;
+        }
+    }
+
+    public record CommandRecord(
+            String id, String name, ObjectNode params, boolean twoWay, boolean persistent, Instant requestedAt,
+            Instant expiresAt, CommandStatus status, Instant deliveredAt, Instant respondedAt, ObjectNode response,
+            String failure) implements DeviceSerializable {
+
+        CommandRecord with(CommandStatus s, Instant deliveredAt, Instant respondedAt, ObjectNode response, String failure) {
+            return new CommandRecord(id, name, params, twoWay, persistent, requestedAt, expiresAt, s, deliveredAt,
+                    respondedAt, response, failure);
+        }
+
+        boolean expiredAt(Instant now) {
+            return status == CommandStatus.REQUESTED && expiresAt != null && now.isAfter(expiresAt);
+        }
+    }
+
     // ---------------------------------------------------------------- to the device's session
 
     /** What the twin sends to the node that holds the device's MQTT session. */
@@ -124,6 +194,9 @@ public final class Device
 
     /** Desired changed (or the device came back) and reported does not match it yet. */
     public record PushDesired(DeviceKey key, long version, ObjectNode delta) implements Outbound {}
+
+    /** Hand a command to the device's session ({@code …/commands/{id}}). */
+    public record DeliverCommand(DeviceKey key, CommandRecord command) implements Outbound {}
 
     /** End the device's session: it was suspended, decommissioned or its token rotated. */
     public record Kick(DeviceKey key, String reason) implements Outbound {}
@@ -159,12 +232,13 @@ public final class Device
             ObjectNode reportedMetadata,
             long shadowVersion,
             Instant shadowUpdatedAt,
-            Connectivity connectivity)
+            Connectivity connectivity,
+            List<CommandRecord> commands)
             implements DeviceSerializable {
 
         public static State empty() {
             return new State(null, Lifecycle.NEW, null, null, List.of(), Shadows.empty(), null, null, null,
-                    null, Shadows.empty(), Shadows.empty(), Shadows.empty(), Shadows.empty(), 0L, null, Connectivity.NONE);
+                    null, Shadows.empty(), Shadows.empty(), Shadows.empty(), Shadows.empty(), 0L, null, Connectivity.NONE, List.of());
         }
 
         /** Applies one event; pure, so the history endpoint replays the journal with it. */
@@ -172,15 +246,15 @@ public final class Device
             if (event instanceof Registered r) {
                 return new State(r.key(), Lifecycle.PROVISIONED, r.name(), r.type(),
                         sortedLabels(r.labels()), r.attributes(), r.tokenHash(), r.at(), r.at(), r.at(),
-                        desired, reported, desiredMetadata, reportedMetadata, shadowVersion, shadowUpdatedAt, connectivity);
+                        desired, reported, desiredMetadata, reportedMetadata, shadowVersion, shadowUpdatedAt, connectivity, commands);
             } else if (event instanceof MetadataUpdated m) {
                 return new State(key, lifecycle, m.name(), m.type(), sortedLabels(m.labels()),
                         m.attributes(), tokenHash, createdAt, m.at(), credentialsRotatedAt, desired, reported,
-                        desiredMetadata, reportedMetadata, shadowVersion, shadowUpdatedAt, connectivity);
+                        desiredMetadata, reportedMetadata, shadowVersion, shadowUpdatedAt, connectivity, commands);
             } else if (event instanceof CredentialsRotated c) {
                 return new State(key, lifecycle, name, type, labels, attributes,
                         c.tokenHash(), createdAt, c.at(), c.at(), desired, reported, desiredMetadata,
-                        reportedMetadata, shadowVersion, shadowUpdatedAt, connectivity);
+                        reportedMetadata, shadowVersion, shadowUpdatedAt, connectivity, commands);
             } else if (event instanceof Suspended s) {
                 return withLifecycle(Lifecycle.SUSPENDED, s.at());
             } else if (event instanceof Activated a) {
@@ -192,33 +266,75 @@ public final class Device
                         createdAt, updatedAt, credentialsRotatedAt,
                         Shadows.mergePatch(desired, d.patch()), reported,
                         Shadows.touchMetadata(desiredMetadata, d.patch(), d.at().toEpochMilli()),
-                        reportedMetadata, d.version(), d.at(), connectivity);
+                        reportedMetadata, d.version(), d.at(), connectivity, commands);
             } else if (event instanceof ReportedUpdated r) {
                 return new State(key, lifecycle, name, type, labels, attributes, tokenHash,
                         createdAt, updatedAt, credentialsRotatedAt,
                         desired, Shadows.mergePatch(reported, r.patch()), desiredMetadata,
                         Shadows.touchMetadata(reportedMetadata, r.patch(), r.at().toEpochMilli()),
-                        r.version(), r.at(), connectivity);
+                        r.version(), r.at(), connectivity, commands);
             } else if (event instanceof Connected c) {
                 return withConnectivity(new Connectivity(true, c.sessionId(), c.node(), c.session(), c.at(),
                         connectivity.lastDisconnectedAt(), connectivity.lastDisconnectReason()));
             } else if (event instanceof Disconnected d) {
                 return withConnectivity(new Connectivity(false, d.sessionId(), connectivity.node(), null,
                         connectivity.lastConnectedAt(), d.at(), d.reason()));
+            } else if (event instanceof CommandRequested c) {
+                return withCommands(c.command(), null);
+            } else if (event instanceof CommandDelivered d) {
+                return withCommands(null, command(d.id()).map(r -> r.with(CommandStatus.DELIVERED, d.at(), null, null, null))
+                        .orElse(null));
+            } else if (event instanceof CommandResponded r) {
+                return withCommands(null, command(r.id()).map(c -> c.with(CommandStatus.RESPONDED,
+                        c.deliveredAt() != null ? c.deliveredAt() : r.at(), r.at(), r.response(), null)).orElse(null));
+            } else if (event instanceof CommandFailed f) {
+                return withCommands(null, command(f.id()).map(c -> c.with(CommandStatus.FAILED, c.deliveredAt(), null, null,
+                        f.reason())).orElse(null));
+            } else if (event instanceof CommandExpired x) {
+                return withCommands(null, command(x.id()).map(c -> c.with(CommandStatus.EXPIRED, null, null, null,
+                        "ttl passed before delivery")).orElse(null));
             }
             throw new IllegalArgumentException("unknown event " + event.getClass());
+        }
+
+        public Optional<CommandRecord> command(String id) {
+            return commands.stream().filter(c -> c.id().equals(id)).findFirst();
+        }
+
+        /** Commands a twin keeps (newest); the oldest finished ones go first. */
+        public static final int COMMANDS_KEPT = 50;
+
+        /** Adds {@code added} (newest last) or replaces {@code changed} by id. */
+        private State withCommands(CommandRecord added, CommandRecord changed) {
+            List<CommandRecord> next = new java.util.ArrayList<>(commands);
+            if (added != null) {
+                next.add(added);
+                for (int i = 0; next.size() > COMMANDS_KEPT && i < next.size(); ) {
+                    if (next.get(i).status().finished()) {
+                        next.remove(i);
+                    } else {
+                        i++;
+                    }
+                }
+            }
+            if (changed != null) {
+                next.replaceAll(c -> c.id().equals(changed.id()) ? changed : c);
+            }
+            return new State(key, lifecycle, name, type, labels, attributes, tokenHash, createdAt, updatedAt,
+                    credentialsRotatedAt, desired, reported, desiredMetadata, reportedMetadata, shadowVersion,
+                    shadowUpdatedAt, connectivity, List.copyOf(next));
         }
 
         private State withConnectivity(Connectivity c) {
             return new State(key, lifecycle, name, type, labels, attributes, tokenHash, createdAt, updatedAt,
                     credentialsRotatedAt, desired, reported, desiredMetadata, reportedMetadata, shadowVersion,
-                    shadowUpdatedAt, c);
+                    shadowUpdatedAt, c, commands);
         }
 
         private State withLifecycle(Lifecycle next, Instant at) {
             return new State(key, next, name, type, labels, attributes, tokenHash, createdAt, at,
                     credentialsRotatedAt, desired, reported, desiredMetadata, reportedMetadata, shadowVersion,
-                    shadowUpdatedAt, connectivity);
+                    shadowUpdatedAt, connectivity, commands);
         }
 
         public DeviceView view() {
@@ -256,8 +372,13 @@ public final class Device
 
     public record Rejected(Rejection code, String message) implements Reply {}
 
+    public record CommandDetails(CommandRecord command) implements Reply {}
+
+    public record CommandList(List<CommandRecord> commands) implements Reply {}
+
     public enum Rejection {
-        NOT_FOUND, ALREADY_EXISTS, DECOMMISSIONED, INVALID_STATE, VERSION_MISMATCH, SHADOW_TOO_LARGE, INVALID_INPUT
+        NOT_FOUND, ALREADY_EXISTS, DECOMMISSIONED, INVALID_STATE, VERSION_MISMATCH, SHADOW_TOO_LARGE, INVALID_INPUT,
+        DEVICE_OFFLINE, TOO_MANY_PENDING, COMMAND_NOT_FOUND
     }
 
     public record DeviceView(
@@ -276,7 +397,8 @@ public final class Device
     // ---------------------------------------------------------------- behavior
 
     public static Behavior<Command> create(String entityId, DeviceSettings settings, Clock clock) {
-        return Behaviors.setup(ctx -> new Device(DeviceKey.fromEntityId(entityId), settings, clock));
+        return Behaviors.setup(ctx -> Behaviors.withTimers(
+                timers -> new Device(DeviceKey.fromEntityId(entityId), settings, clock, timers)));
     }
 
     public static PersistenceId persistenceId(DeviceKey key) {
@@ -289,12 +411,19 @@ public final class Device
     /** Last traffic from the device: in memory only (journaling every message would cost a write each). */
     private Instant lastSeenAt;
 
-    private Device(DeviceKey key, DeviceSettings settings, Clock clock) {
+    /** Who waits for which command to reach which status: in memory only, bounded by their timers. */
+    private record Waiter(String waiterId, Set<CommandStatus> until, ActorRef<Reply> replyTo) {}
+
+    private final Map<String, List<Waiter>> waiters = new HashMap<>();
+    private final TimerScheduler<Command> timers;
+
+    private Device(DeviceKey key, DeviceSettings settings, Clock clock, TimerScheduler<Command> timers) {
         // A failed journal write stops the twin; it comes back after a backoff, recovering from the journal.
         super(persistenceId(key), SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(10), 0.2));
         this.key = key;
         this.settings = settings;
         this.clock = clock;
+        this.timers = timers;
     }
 
     @Override
@@ -328,6 +457,12 @@ public final class Device
                 .onCommand(UpdateDesired.class, (s, c) -> patchShadow(s, c.patch(), c.expectedVersion(), true, c.replyTo()))
                 .onCommand(UpdateReported.class, (s, c) -> patchShadow(s, c.patch(), c.expectedVersion(), false, c.replyTo()))
                 .onCommand(RecordDisconnected.class, this::disconnected)
+                .onCommand(GetCommand.class, this::getCommand)
+                .onCommand(ListCommands.class, (s, c) -> Effect().reply(c.replyTo(), new CommandList(s.commands())))
+                .onCommand(AwaitCommand.class, this::awaitCommand)
+                .onCommand(AwaitTimedOut.class, this::awaitTimedOut)
+                .onCommand(RecordCommandDelivery.class, this::commandDelivery)
+                .onCommand(RecordCommandResponse.class, this::commandResponse)
                 .onCommand(RecordSeen.class, (s, c) -> {
                     lastSeenAt = c.at();
                     return Effect().reply(c.replyTo(), details(s));
@@ -336,7 +471,9 @@ public final class Device
                 .onCommand(Suspend.class, (s, c) -> Effect().persist(new Suspended(now()))
                         .thenRun(ns -> kick(s, "suspended"))
                         .thenReply(c.replyTo(), this::details))
-                .onCommand(RecordConnected.class, this::connected);
+                .onCommand(RecordConnected.class, this::connected)
+                .onCommand(RequestCommand.class, this::requestCommand)
+                .onCommand(DeliverPending.class, this::deliverPending);
         b.forState(s -> s.lifecycle() == Lifecycle.PROVISIONED || s.lifecycle() == Lifecycle.SUSPENDED)
                 .onCommand(Activate.class, (s, c) -> Effect().persist(new Activated(now()))
                         .thenReply(c.replyTo(), this::details));
@@ -351,10 +488,17 @@ public final class Device
     /** A first connection activates a provisioned device; a device that comes back catches up on desired. */
     private ReplyEffect<Event, State> connected(State s, RecordConnected c) {
         lastSeenAt = c.at();
-        Connected event = new Connected(c.sessionId(), c.node(), c.session(), c.at());
-        List<Event> events = s.lifecycle() == Lifecycle.PROVISIONED ? List.of(new Activated(c.at()), event) : List.of(event);
+        List<Event> events = new ArrayList<>();
+        if (s.lifecycle() == Lifecycle.PROVISIONED) {
+            events.add(new Activated(c.at()));
+        }
+        events.add(new Connected(c.sessionId(), c.node(), c.session(), c.at()));
+        events.addAll(expiries(s));
         return Effect().persist(events)
-                .thenRun(this::pushDelta)
+                .thenRun(ns -> {
+                    pushDelta(ns);
+                    deliverPendingTo(ns);
+                })
                 .thenReply(c.replyTo(), this::details);
     }
 
@@ -364,6 +508,162 @@ public final class Device
         }
         return Effect().persist(new Disconnected(c.sessionId(), c.reason(), c.at()))
                 .thenReply(c.replyTo(), this::details);
+    }
+
+    // ---------------------------------------------------------------- commands (RPC)
+
+    private ReplyEffect<Event, State> requestCommand(State s, RequestCommand c) {
+        Optional<CommandRecord> existing = s.command(c.id());
+        if (existing.isPresent()) {
+            return Effect().reply(c.replyTo(), new CommandDetails(existing.get())); // same id: idempotent
+        }
+        boolean online = s.connectivity().online() && s.connectivity().session() != null;
+        if (!online && !c.persistent()) {
+            return Effect().reply(c.replyTo(), new Rejected(Rejection.DEVICE_OFFLINE,
+                    "device " + key.deviceId() + " is offline; send the command as persistent to queue it"));
+        }
+        Instant now = now();
+        long pending = s.commands().stream()
+                .filter(r -> r.persistent() && r.status() == CommandStatus.REQUESTED && !r.expiredAt(now)).count();
+        if (c.persistent() && pending >= settings.pendingCommandsMax()) {
+            return Effect().reply(c.replyTo(), new Rejected(Rejection.TOO_MANY_PENDING,
+                    pending + " commands are already waiting for device " + key.deviceId()));
+        }
+        CommandRecord record = new CommandRecord(c.id(), c.name(), c.params() == null ? Shadows.empty() : c.params(),
+                c.twoWay(), c.persistent(), now, now.plus(c.ttl()), CommandStatus.REQUESTED, null, null, null, null);
+        return Effect().persist(new CommandRequested(record, now))
+                .thenRun(ns -> {
+                    if (online) {
+                        ns.connectivity().session().tell(new DeliverCommand(key, record));
+                    }
+                })
+                .thenReply(c.replyTo(), ns -> new CommandDetails(record));
+    }
+
+    private ReplyEffect<Event, State> deliverPending(State s, DeliverPending c) {
+        List<Event> expired = expiries(s);
+        if (expired.isEmpty()) {
+            deliverPendingTo(s);
+            return Effect().reply(c.replyTo(), new CommandList(s.commands()));
+        }
+        return Effect().persist(expired).thenRun(this::deliverPendingTo)
+                .thenReply(c.replyTo(), ns -> new CommandList(ns.commands()));
+    }
+
+    /** CommandExpired for every queued command whose time to live has passed. */
+    private List<Event> expiries(State s) {
+        Instant now = now();
+        List<Event> out = new ArrayList<>();
+        for (CommandRecord r : s.commands()) {
+            if (r.expiredAt(now)) {
+                out.add(new CommandExpired(r.id(), now));
+            }
+        }
+        return out;
+    }
+
+    private void deliverPendingTo(State s) {
+        Connectivity c = s.connectivity();
+        if (c.online() && c.session() != null) {
+            s.commands().stream().filter(r -> r.status() == CommandStatus.REQUESTED && !r.expiredAt(now()))
+                    .forEach(r -> c.session().tell(new DeliverCommand(key, r)));
+        }
+    }
+
+    private ReplyEffect<Event, State> getCommand(State s, GetCommand c) {
+        Optional<CommandRecord> r = s.command(c.id());
+        if (r.isEmpty()) {
+            return Effect().reply(c.replyTo(), commandNotFound(c.id()));
+        }
+        if (r.get().expiredAt(now())) {
+            return Effect().persist(new CommandExpired(c.id(), now()))
+                    .thenRun(ns -> notifyWaiters(ns, c.id()))
+                    .thenReply(c.replyTo(), ns -> new CommandDetails(ns.command(c.id()).orElseThrow()));
+        }
+        return Effect().reply(c.replyTo(), new CommandDetails(r.get()));
+    }
+
+    private ReplyEffect<Event, State> awaitCommand(State s, AwaitCommand c) {
+        Optional<CommandRecord> r = s.command(c.id());
+        if (r.isEmpty()) {
+            return Effect().reply(c.replyTo(), commandNotFound(c.id()));
+        }
+        if (c.until().contains(r.get().status())) {
+            return Effect().reply(c.replyTo(), new CommandDetails(r.get()));
+        }
+        String waiterId = java.util.UUID.randomUUID().toString();
+        waiters.computeIfAbsent(c.id(), k -> new ArrayList<>()).add(new Waiter(waiterId, c.until(), c.replyTo()));
+        timers.startSingleTimer(waiterId, new AwaitTimedOut(c.id(), waiterId, c.replyTo()), c.timeout());
+        return Effect().noReply(); // answered by notifyWaiters or by the timer
+    }
+
+    private ReplyEffect<Event, State> awaitTimedOut(State s, AwaitTimedOut c) {
+        List<Waiter> list = waiters.getOrDefault(c.id(), List.of());
+        boolean stillWaiting = list.removeIf(w -> w.waiterId().equals(c.waiterId()));
+        if (list.isEmpty()) {
+            waiters.remove(c.id());
+        }
+        if (!stillWaiting) {
+            return Effect().noReply(); // answered already
+        }
+        return Effect().reply(c.replyTo(), s.command(c.id()).<Reply>map(CommandDetails::new).orElse(commandNotFound(c.id())));
+    }
+
+    private void notifyWaiters(State s, String id) {
+        List<Waiter> list = waiters.get(id);
+        Optional<CommandRecord> r = s.command(id);
+        if (list == null || r.isEmpty()) {
+            return;
+        }
+        list.removeIf(w -> {
+            if (w.until().contains(r.get().status())) {
+                timers.cancel(w.waiterId());
+                w.replyTo().tell(new CommandDetails(r.get()));
+                return true;
+            }
+            return false;
+        });
+        if (list.isEmpty()) {
+            waiters.remove(id);
+        }
+    }
+
+    private ReplyEffect<Event, State> commandDelivery(State s, RecordCommandDelivery c) {
+        Optional<CommandRecord> r = s.command(c.id());
+        if (r.isEmpty()) {
+            return Effect().reply(c.replyTo(), commandNotFound(c.id()));
+        }
+        if (r.get().status() != CommandStatus.REQUESTED) {
+            return Effect().reply(c.replyTo(), new CommandDetails(r.get()));
+        }
+        if (c.delivered()) {
+            return Effect().persist(new CommandDelivered(c.id(), c.at()))
+                    .thenRun(ns -> notifyWaiters(ns, c.id()))
+                    .thenReply(c.replyTo(), ns -> new CommandDetails(ns.command(c.id()).orElseThrow()));
+        }
+        if (r.get().persistent()) {
+            return Effect().reply(c.replyTo(), new CommandDetails(r.get())); // stays queued for the next chance
+        }
+        return Effect().persist(new CommandFailed(c.id(), c.reason(), c.at()))
+                .thenRun(ns -> notifyWaiters(ns, c.id()))
+                .thenReply(c.replyTo(), ns -> new CommandDetails(ns.command(c.id()).orElseThrow()));
+    }
+
+    private ReplyEffect<Event, State> commandResponse(State s, RecordCommandResponse c) {
+        Optional<CommandRecord> r = s.command(c.id());
+        if (r.isEmpty()) {
+            return Effect().reply(c.replyTo(), commandNotFound(c.id()));
+        }
+        if (r.get().status().finished()) {
+            return Effect().reply(c.replyTo(), new CommandDetails(r.get())); // a second answer changes nothing
+        }
+        return Effect().persist(new CommandResponded(c.id(), c.response(), c.at()))
+                .thenRun(ns -> notifyWaiters(ns, c.id()))
+                .thenReply(c.replyTo(), ns -> new CommandDetails(ns.command(c.id()).orElseThrow()));
+    }
+
+    private Rejected commandNotFound(String id) {
+        return new Rejected(Rejection.COMMAND_NOT_FOUND, "device " + key.deviceId() + " has no command " + id);
     }
 
     private void pushDelta(State s) {

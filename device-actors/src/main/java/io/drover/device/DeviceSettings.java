@@ -3,13 +3,20 @@ package io.drover.device;
 import com.typesafe.config.Config;
 
 /** Settings of the device entity, read once from {@code drover.device}. */
-public record DeviceSettings(int maxShadowBytes, int snapshotEvery, int snapshotsKept) {
+public record DeviceSettings(int maxShadowBytes, int snapshotEvery, int snapshotsKept, int commandsKept,
+        int pendingCommandsMax) {
+
+    public DeviceSettings(int maxShadowBytes, int snapshotEvery, int snapshotsKept) {
+        this(maxShadowBytes, snapshotEvery, snapshotsKept, 50, 20);
+    }
 
     public static DeviceSettings fromConfig(Config root) {
         Config c = root.getConfig("drover.device");
         return new DeviceSettings(
                 (int) c.getMemorySize("shadow-max-size").toBytes(),
                 c.getInt("snapshot-every"),
-                c.getInt("snapshots-kept"));
+                c.getInt("snapshots-kept"),
+                c.getInt("commands-kept"),
+                c.getInt("pending-commands-max"));
     }
 }

@@ -269,6 +269,112 @@ class DeviceTest {
         assertEquals("decommissioned", s1.expectMessageClass(Device.Kick.class).reason());
     }
 
+    // ---------------------------------------------------------------- commands (RPC)
+
+    private Device.CommandRecord command(Device.Reply r) {
+        return assertInstanceOf(Device.CommandDetails.class, r).command();
+    }
+
+    @Test
+    void aTwoWayCommandIsDeliveredAnsweredOnceAndAwaited() {
+        register();
+        var session = session();
+        connect("s1", session);
+        Device.CommandRecord req = command(kit.<Device.Reply>runCommand(r -> new Device.RequestCommand("c1", "reboot",
+                json("{\"delay\":5}"), true, false, java.time.Duration.ofMinutes(1), r)).reply());
+        assertEquals(Device.CommandStatus.REQUESTED, req.status());
+        assertEquals("c1", session.expectMessageClass(Device.DeliverCommand.class).command().id());
+        var again = kit.<Device.Reply>runCommand(r -> new Device.RequestCommand("c1", "reboot", null, true, false,
+                java.time.Duration.ofMinutes(1), r));
+        assertTrue(again.hasNoEvents(), "the same command id again is idempotent");
+
+        var waiting = testKit.<Device.Reply>createTestProbe();
+        kit.runCommand(new Device.AwaitCommand("c1", java.util.Set.of(Device.CommandStatus.RESPONDED),
+                java.time.Duration.ofSeconds(10), waiting.ref()));
+        kit.<Device.Reply>runCommand(r -> new Device.RecordCommandDelivery("c1", true, null, Instant.now(), r));
+        waiting.expectNoMessage(java.time.Duration.ofMillis(100));
+        var answered = kit.<Device.Reply>runCommand(r -> new Device.RecordCommandResponse("c1", json("{\"ok\":true}"),
+                Instant.now(), r));
+        assertEquals(Device.CommandStatus.RESPONDED, command(answered.reply()).status());
+        Device.CommandRecord got = command(waiting.receiveMessage());
+        assertEquals(json("{\"ok\":true}"), got.response());
+        var duplicate = kit.<Device.Reply>runCommand(r -> new Device.RecordCommandResponse("c1", json("{\"ok\":false}"),
+                Instant.now(), r));
+        assertTrue(duplicate.hasNoEvents(), "a duplicate response is ignored");
+        assertEquals(json("{\"ok\":true}"), kit.getState().command("c1").orElseThrow().response());
+    }
+
+    @Test
+    void anAwaitThatRunsOutAnswersWithTheCurrentState() {
+        register();
+        connect("s1", session());
+        kit.<Device.Reply>runCommand(r -> new Device.RequestCommand("c2", "x", null, true, false, java.time.Duration.ofMinutes(1), r));
+        var waiting = testKit.<Device.Reply>createTestProbe();
+        kit.runCommand(new Device.AwaitCommand("c2", java.util.Set.of(Device.CommandStatus.RESPONDED),
+                java.time.Duration.ofMillis(200), waiting.ref()));
+        assertEquals(Device.CommandStatus.REQUESTED, command(waiting.receiveMessage(java.time.Duration.ofSeconds(3))).status());
+    }
+
+    /** A clock the test moves forward. */
+    private static final class TestClock extends Clock {
+        private Instant now = Instant.parse("2026-01-01T00:00:00Z");
+
+        void advance(java.time.Duration d) {
+            now = now.plus(d);
+        }
+
+        @Override
+        public java.time.ZoneId getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(java.time.ZoneId zone) {
+            return this;
+        }
+
+        @Override
+        public Instant instant() {
+            return now;
+        }
+    }
+
+    @Test
+    void offlineDevicesGetPersistentCommandsOnReconnectUntilTheirTtl() {
+        TestClock clock = new TestClock();
+        kit = EventSourcedBehaviorTestKit.create(testKit.system(), Device.create(key.entityId(), SETTINGS, clock));
+        register();
+        rejected(kit.<Device.Reply>runCommand(r -> new Device.RequestCommand("c3", "x", null, false, false,
+                java.time.Duration.ofMinutes(1), r)).reply(), Device.Rejection.DEVICE_OFFLINE);
+        kit.<Device.Reply>runCommand(r -> new Device.RequestCommand("c4", "x", null, false, true, java.time.Duration.ofHours(1), r));
+        kit.<Device.Reply>runCommand(r -> new Device.RequestCommand("c5", "y", null, false, true, java.time.Duration.ofMinutes(1), r));
+        clock.advance(java.time.Duration.ofMinutes(2)); // c5's time to live passes while the device is away
+        var session = session();
+        connect("s1", session);
+        assertEquals("c4", session.expectMessageClass(Device.DeliverCommand.class).command().id());
+        session.expectNoMessage(java.time.Duration.ofMillis(100));
+        assertEquals(Device.CommandStatus.EXPIRED, kit.getState().command("c5").orElseThrow().status(),
+                "expired on reconnect, never delivered");
+        kit.<Device.Reply>runCommand(r -> new Device.RecordCommandDelivery("c4", false, "not subscribed", Instant.now(), r));
+        assertEquals(Device.CommandStatus.REQUESTED, kit.getState().command("c4").orElseThrow().status(),
+                "a persistent command stays queued when a delivery fails");
+        kit.<Device.Reply>runCommand(Device.DeliverPending::new);
+        assertEquals("c4", session.expectMessageClass(Device.DeliverCommand.class).command().id());
+    }
+
+    @Test
+    void pendingCommandsAreBounded() {
+        kit = EventSourcedBehaviorTestKit.create(testKit.system(),
+                Device.create(key.entityId(), new DeviceSettings(4096, 100, 2, 50, 2), Clock.systemUTC()));
+        register();
+        for (String id : new String[] {"p1", "p2"}) {
+            kit.<Device.Reply>runCommand(r -> new Device.RequestCommand(id, "x", null, false, true, java.time.Duration.ofHours(1), r));
+        }
+        rejected(kit.<Device.Reply>runCommand(r -> new Device.RequestCommand("p3", "x", null, false, true,
+                java.time.Duration.ofHours(1), r)).reply(), Device.Rejection.TOO_MANY_PENDING);
+        rejected(kit.<Device.Reply>runCommand(r -> new Device.GetCommand("nope", r)).reply(), Device.Rejection.COMMAND_NOT_FOUND);
+    }
+
     @Test
     void recoveryFromSnapshotRestoresEverything() {
         kit = EventSourcedBehaviorTestKit.create(testKit.system(),

@@ -46,6 +46,8 @@ class SerializationTest {
         Instant at = Instant.parse("2026-03-04T05:06:07.123456Z");
         DeviceKey key = new DeviceKey("acme", "dev-1");
         ActorRef<Device.Outbound> session = testKit.<Device.Outbound>createTestProbe().ref();
+        Device.CommandRecord cmd = new Device.CommandRecord("c1", "reboot", doc, true, true, at, at.plusSeconds(60),
+                Device.CommandStatus.RESPONDED, at, at, doc, null);
         Device.ConnectivityView cv = new Device.ConnectivityView(true, "node-1", at, null, null, at);
         Device.DeviceView view = new Device.DeviceView("acme", "dev-1", Device.Lifecycle.ACTIVE, "n", "t",
                 List.of("l"), doc, at, at, at, 7, "abc", cv);
@@ -82,6 +84,23 @@ class SerializationTest {
                 new Device.Disconnected("s1", "client-disconnected", at),
                 new Device.PushDesired(key, 3, doc),
                 new Device.Kick(key, "suspended"),
+                new Device.RequestCommand("c1", "reboot", doc, true, false, java.time.Duration.ofSeconds(30), ref),
+                new Device.AwaitCommand("c1", java.util.Set.of(Device.CommandStatus.RESPONDED), java.time.Duration.ofSeconds(5), ref),
+                new Device.GetCommand("c1", ref),
+                new Device.ListCommands(ref),
+                new Device.RecordCommandDelivery("c1", false, "not subscribed", at, ref),
+                new Device.RecordCommandResponse("c1", doc, at, ref),
+                new Device.DeliverPending(ref),
+                new Device.AwaitTimedOut("c1", "w1", ref),
+                new Device.CommandRequested(cmd, at),
+                new Device.CommandDelivered("c1", at),
+                new Device.CommandResponded("c1", doc, at),
+                new Device.CommandFailed("c1", "offline", at),
+                new Device.CommandExpired("c1", at),
+                new Device.DeliverCommand(key, cmd),
+                new Device.CommandDetails(cmd),
+                new Device.CommandList(List.of(cmd)),
+                cmd,
                 new Device.Connectivity(true, "s1", "node-1", session, at, null, null),
                 cv,
                 view,
@@ -89,7 +108,8 @@ class SerializationTest {
                 Device.State.empty(),
                 Device.State.empty().apply(new Device.Registered(key, "n", "t", List.of("a"), doc, "hash", at))
                         .apply(new Device.DesiredUpdated(doc, 1, at))
-                        .apply(new Device.Connected("s1", "node-1", session, at)));
+                        .apply(new Device.Connected("s1", "node-1", session, at))
+                        .apply(new Device.CommandRequested(cmd, at)));
         for (Object message : all) {
             roundTrip(message);
         }

@@ -30,6 +30,10 @@ final class TwinReplies {
             case VERSION_MISMATCH -> new ApiProblem(StatusCodes.PRECONDITION_FAILED, "version-mismatch", r.message());
             case SHADOW_TOO_LARGE -> new ApiProblem(StatusCodes.PAYLOAD_TOO_LARGE, "shadow-too-large", r.message());
             case INVALID_INPUT -> ApiProblem.badRequest("invalid-body", r.message());
+            case DEVICE_OFFLINE -> new ApiProblem(StatusCodes.CONFLICT, "device-offline", r.message());
+            case TOO_MANY_PENDING -> new ApiProblem(StatusCodes.TOO_MANY_REQUESTS, "too-many-pending-commands", r.message(),
+                    java.util.Map.of("retryAfterSeconds", 60));
+            case COMMAND_NOT_FOUND -> ApiProblem.notFound("command-not-found", r.message());
         };
     }
 }
