@@ -277,6 +277,94 @@ class MqttDeviceTest {
         awaitDevice("k1", d -> !d.at("/connectivity/online").asBoolean());
     }
 
+    // ---------------------------------------------------------------- commands (RPC)
+
+    private java.util.concurrent.CompletableFuture<JsonNode> sendCommandAsync(String device, String body, int expect) {
+        return java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                return TestHttp.call(node, "POST", "/api/v1/devices/" + device + "/commands", admin, body, expect);
+            } catch (Exception e) {
+                throw new java.util.concurrent.CompletionException(e);
+            }
+        });
+    }
+
+    @Test
+    void oneWayAndTwoWayCommandsWithADuplicateAnswerIgnored() throws Exception {
+        String token = device("r1");
+        Mqtt5BlockingClient c = mqtt5("r1", token);
+        try (Mqtt5BlockingClient.Mqtt5Publishes inbox = c.publishes(MqttGlobalPublishFilter.ALL)) {
+            c.subscribeWith().topicFilter("devices/r1/commands/+").qos(MqttQos.AT_LEAST_ONCE).send();
+            awaitDevice("r1", d -> d.at("/connectivity/online").asBoolean());
+
+            JsonNode oneWay = TestHttp.call(node, "POST", "/api/v1/devices/r1/commands", admin,
+                    "{\"id\":\"blink-1\",\"name\":\"blink\",\"params\":{\"times\":3}}", 202);
+            assertEquals("delivered", oneWay.get("status").asText());
+            Mqtt5Publish got = inbox.receive(10, TimeUnit.SECONDS).orElseThrow();
+            assertEquals("devices/r1/commands/blink-1", got.getTopic().toString());
+            JsonNode cmd = TestHttp.JSON.readTree(got.getPayloadAsBytes());
+            assertEquals("blink", cmd.get("name").asText());
+            assertEquals(3, cmd.at("/params/times").asInt());
+
+            var pending = sendCommandAsync("r1", "{\"id\":\"temp-1\",\"name\":\"read-temp\",\"twoWay\":true,\"timeoutSeconds\":10}", 200);
+            Mqtt5Publish ask = inbox.receive(10, TimeUnit.SECONDS).orElseThrow();
+            assertEquals("devices/r1/commands/temp-1", ask.getTopic().toString());
+            c.publishWith().topic("devices/r1/commands/temp-1/response").qos(MqttQos.AT_LEAST_ONCE)
+                    .payload("{\"celsius\":21.5}".getBytes()).send();
+            JsonNode answered = pending.get(15, TimeUnit.SECONDS);
+            assertEquals("responded", answered.get("status").asText());
+            assertEquals(21.5, answered.at("/response/celsius").asDouble());
+            c.publishWith().topic("devices/r1/commands/temp-1/response").qos(MqttQos.AT_LEAST_ONCE)
+                    .payload("{\"celsius\":99}".getBytes()).send();
+            assertEquals(21.5, TestHttp.call(node, "GET", "/api/v1/devices/r1/commands/temp-1", admin, null, 200)
+                    .at("/response/celsius").asDouble(), "a duplicate answer is ignored");
+
+            JsonNode timedOut = TestHttp.call(node, "POST", "/api/v1/devices/r1/commands", admin,
+                    "{\"id\":\"slow-1\",\"name\":\"x\",\"twoWay\":true,\"timeoutSeconds\":1}", 504);
+            assertEquals("command-timeout", timedOut.get("code").asText());
+            assertEquals("slow-1", timedOut.get("commandId").asText());
+            assertEquals("delivered", TestHttp.call(node, "GET", "/api/v1/devices/r1/commands/slow-1", admin, null, 200)
+                    .get("status").asText(), "its final status is there to see later");
+        } finally {
+            c.disconnect();
+        }
+    }
+
+    @Test
+    void persistentCommandsWaitForTheDeviceUntilTheirTtl() throws Exception {
+        String token = device("q1");
+        assertEquals("device-offline", TestHttp.call(node, "POST", "/api/v1/devices/q1/commands", admin,
+                "{\"name\":\"x\"}", 409).get("code").asText());
+        JsonNode queued = TestHttp.call(node, "POST", "/api/v1/devices/q1/commands", admin,
+                "{\"id\":\"fw-1\",\"name\":\"update\",\"persistent\":true,\"ttlSeconds\":600}", 202);
+        assertEquals("requested", queued.get("status").asText());
+        TestHttp.call(node, "POST", "/api/v1/devices/q1/commands", admin,
+                "{\"id\":\"short-1\",\"name\":\"x\",\"persistent\":true,\"ttlSeconds\":1}", 202);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        String status;
+        do {
+            Thread.sleep(200);
+            status = TestHttp.call(node, "GET", "/api/v1/devices/q1/commands/short-1", admin, null, 200).get("status").asText();
+        } while (!status.equals("expired") && System.nanoTime() < deadline);
+        assertEquals("expired", status);
+
+        Mqtt5BlockingClient c = mqtt5("q1", token);
+        try (Mqtt5BlockingClient.Mqtt5Publishes inbox = c.publishes(MqttGlobalPublishFilter.ALL)) {
+            c.subscribeWith().topicFilter("devices/q1/commands/+").qos(MqttQos.AT_LEAST_ONCE).send();
+            Mqtt5Publish got = inbox.receive(10, TimeUnit.SECONDS).orElseThrow(() -> new AssertionError("not delivered"));
+            assertEquals("devices/q1/commands/fw-1", got.getTopic().toString());
+            Optional<Mqtt5Publish> more = inbox.receive(1, TimeUnit.SECONDS);
+            assertTrue(more.isEmpty(), "nothing else is delivered (the expired command never): "
+                    + more.map(m -> m.getTopic().toString()).orElse(""));
+        } finally {
+            c.disconnect();
+        }
+        JsonNode list = TestHttp.call(node, "GET", "/api/v1/devices/q1/commands", admin, null, 200);
+        assertEquals(2, list.get("items").size());
+        assertEquals("delivered", TestHttp.call(node, "GET", "/api/v1/devices/q1/commands/fw-1", admin, null, 200)
+                .get("status").asText());
+    }
+
     @Test
     void reportedShadowOverMqttAndShadowGet() throws Exception {
         String token = device("s1");

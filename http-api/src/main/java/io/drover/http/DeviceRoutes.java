@@ -41,9 +41,11 @@ public final class DeviceRoutes {
     private final Bodies bodies;
     private final HttpSettings settings;
     private final ShadowRoutes shadow;
+    private final CommandRoutes commands;
 
-    public DeviceRoutes(DeviceClient devices, DeviceDirectory directory, ShadowRoutes shadow, ApiMetrics metrics,
-            Bodies bodies, HttpSettings settings) {
+    public DeviceRoutes(DeviceClient devices, DeviceDirectory directory, ShadowRoutes shadow, CommandRoutes commands,
+            ApiMetrics metrics, Bodies bodies, HttpSettings settings) {
+        this.commands = commands;
         this.devices = devices;
         this.directory = directory;
         this.shadow = shadow;
@@ -67,7 +69,8 @@ public final class DeviceRoutes {
                             path("suspend", () -> post(() -> lifecycle(principal, key, "suspend", devices::suspend))),
                             path("activate", () -> post(() -> lifecycle(principal, key, "activate", devices::activate))),
                             path(segment("credentials").slash("rotate"), () -> post(() -> rotate(principal, key))),
-                            pathPrefix("shadow", () -> shadow.route(principal, key)));
+                            pathPrefix("shadow", () -> shadow.route(principal, key)),
+                            pathPrefix("commands", () -> commands.route(principal, key)));
                 })));
     }
 

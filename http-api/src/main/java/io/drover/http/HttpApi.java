@@ -30,7 +30,8 @@ public final class HttpApi {
         ApiKeys keys = new ApiKeys(access, clock);
         ShadowRoutes shadow = new ShadowRoutes(devices, history, metrics, bodies);
         return new ApiRoutes(auth, new DeviceApiRoutes(devices, telemetry, metrics, bodies),
-                new DeviceRoutes(devices, directory, shadow, metrics, bodies, settings),
+                new DeviceRoutes(devices, directory, shadow, new CommandRoutes(devices, metrics, bodies), metrics, bodies,
+                        settings),
                 new TenantRoutes(access, keys, metrics, bodies, clock),
                 new ApiKeyRoutes(access, keys, auth, metrics, bodies, clock),
                 new HealthRoutes(readiness, metrics), metrics);

@@ -23,13 +23,19 @@ final class MeteredDeviceClient implements DeviceClient {
     }
 
     @Override
-    public CompletionStage<Device.Reply> ask(DeviceKey key, Function<ActorRef<Device.Reply>, Device.Command> command) {
+    public java.time.Duration askTimeout() {
+        return real.askTimeout();
+    }
+
+    @Override
+    public CompletionStage<Device.Reply> ask(DeviceKey key, Function<ActorRef<Device.Reply>, Device.Command> command,
+            java.time.Duration timeout) {
         AtomicReference<String> name = new AtomicReference<>("unknown");
         long t0 = System.nanoTime();
         return real.ask(key, ref -> {
             Device.Command c = command.apply(ref);
             name.set(c.getClass().getSimpleName());
             return c;
-        }).whenComplete((r, e) -> metrics.twinLatency(name.get(), System.nanoTime() - t0));
+        }, timeout).whenComplete((r, e) -> metrics.twinLatency(name.get(), System.nanoTime() - t0));
     }
 }

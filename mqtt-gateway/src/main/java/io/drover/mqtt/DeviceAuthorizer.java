@@ -20,11 +20,17 @@ final class DeviceAuthorizer implements PublishAuthorizer, SubscriptionAuthorize
 
     private final MqttMetrics metrics;
     private final java.util.function.Consumer<DeviceKey> onDesiredSubscribed;
+    private final java.util.function.Consumer<DeviceKey> onCommandsSubscribed;
 
-    /** @param onDesiredSubscribed called when a device subscribes to its desired topic (to catch it up) */
-    DeviceAuthorizer(MqttMetrics metrics, java.util.function.Consumer<DeviceKey> onDesiredSubscribed) {
+    /**
+     * @param onDesiredSubscribed called when a device subscribes to its desired topic (to catch it up)
+     * @param onCommandsSubscribed called when it subscribes to its commands (to hand it queued ones)
+     */
+    DeviceAuthorizer(MqttMetrics metrics, java.util.function.Consumer<DeviceKey> onDesiredSubscribed,
+            java.util.function.Consumer<DeviceKey> onCommandsSubscribed) {
         this.metrics = metrics;
         this.onDesiredSubscribed = onDesiredSubscribed;
+        this.onCommandsSubscribed = onCommandsSubscribed;
     }
 
     @Override
@@ -47,6 +53,8 @@ final class DeviceAuthorizer implements PublishAuthorizer, SubscriptionAuthorize
             output.authorizeSuccessfully();
             if (filter.equals(Topics.shadowDesired(key.get().deviceId()))) {
                 onDesiredSubscribed.accept(key.get());
+            } else if (filter.startsWith(Topics.prefix(key.get().deviceId()) + "commands/")) {
+                onCommandsSubscribed.accept(key.get());
             }
         } else {
             metrics.refused("subscribe");

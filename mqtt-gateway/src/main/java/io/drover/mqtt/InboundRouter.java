@@ -137,6 +137,17 @@ final class InboundRouter implements PublishInboundInterceptor {
                     return CompletableFuture.completedFuture(refused("shadow-unavailable",
                             reply instanceof Device.Rejected r ? r.message() : "no shadow"));
                 });
+            case COMMAND_RESPONSE: {
+                Optional<ObjectNode> response = jsonObject(payload);
+                if (response.isEmpty()) {
+                    return CompletableFuture.completedFuture(refused("malformed-json",
+                            "a command response is a JSON object"));
+                }
+                String id = route.commandId().orElseThrow();
+                return devices.ask(key, r -> new Device.RecordCommandResponse(id, response.get(), Instant.now(), r))
+                        .thenApply(reply -> reply instanceof Device.Rejected rej
+                                ? refused("unknown-command", rej.message()) : Outcome.OK);
+            }
             default:
                 return CompletableFuture.completedFuture(refused("not-supported-yet",
                         "this node does not process " + topic + " yet"));

@@ -51,12 +51,13 @@ public final class MqttGateway {
             return new MqttGateway(settings);
         }
         MqttMetrics metrics = new MqttMetrics(registry);
-        ActorRef<Device.Outbound> courier = system.systemActorOf(SessionCourier.create(metrics), "mqtt-session-courier",
+        ActorRef<Device.Outbound> courier = system.systemActorOf(SessionCourier.create(metrics, devices), "mqtt-session-courier",
                 Props.empty());
         String node = Cluster.get(system).selfMember().address().toString();
         DroverExtension extension = new DroverExtension(
                 new DeviceAuthenticator(devices, settings, metrics),
-                new DeviceAuthorizer(metrics, key -> catchUp(devices, courier, key)),
+                new DeviceAuthorizer(metrics, key -> catchUp(devices, courier, key),
+                        key -> devices.ask(key, Device.DeliverPending::new)),
                 new InboundRouter(devices, ingest, settings, metrics, new SeenTracker(devices, settings)),
                 new ConnectivityListener(devices, courier, node));
         EmbeddedBroker broker = new EmbeddedBroker(settings, extension);

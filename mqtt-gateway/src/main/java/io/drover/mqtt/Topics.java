@@ -31,6 +31,10 @@ public final class Topics {
         return prefix(deviceId) + "shadow/desired";
     }
 
+    public static String command(String deviceId, String commandId) {
+        return prefix(deviceId) + "commands/" + commandId;
+    }
+
     public static String shadowGetAccepted(String deviceId) {
         return prefix(deviceId) + "shadow/get/accepted";
     }

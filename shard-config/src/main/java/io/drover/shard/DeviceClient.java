@@ -3,6 +3,7 @@ package io.drover.shard;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.drover.device.Device;
 import io.drover.device.DeviceKey;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
@@ -20,7 +21,15 @@ public interface DeviceClient {
      * The one place that asks a twin; every typed method goes through it. Decorators (metrics, test
      * doubles) implement it by calling the decorated client's {@code ask}.
      */
-    CompletionStage<Device.Reply> ask(DeviceKey key, Function<ActorRef<Device.Reply>, Device.Command> command);
+    CompletionStage<Device.Reply> ask(DeviceKey key, Function<ActorRef<Device.Reply>, Device.Command> command,
+            Duration timeout);
+
+    /** The configured ask timeout. */
+    Duration askTimeout();
+
+    default CompletionStage<Device.Reply> ask(DeviceKey key, Function<ActorRef<Device.Reply>, Device.Command> command) {
+        return ask(key, command, askTimeout());
+    }
 
     default CompletionStage<Device.Reply> register(
             DeviceKey key, String name, String type, List<String> labels, ObjectNode attributes) {

@@ -108,11 +108,17 @@ public final class ApiTestServer implements AutoCloseable {
         }
 
         @Override
-        public CompletionStage<Device.Reply> ask(DeviceKey key, Function<ActorRef<Device.Reply>, Device.Command> command) {
+        public Duration askTimeout() {
+            return real.askTimeout();
+        }
+
+        @Override
+        public CompletionStage<Device.Reply> ask(DeviceKey key, Function<ActorRef<Device.Reply>, Device.Command> command,
+                Duration timeout) {
             if (key.deviceId().startsWith("slow-")) {
                 return CompletableFuture.failedFuture(new TimeoutException("Ask timed out on device " + key));
             }
-            return real.ask(key, command);
+            return real.ask(key, command, timeout);
         }
     }
 
