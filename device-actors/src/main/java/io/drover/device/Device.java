@@ -62,6 +62,12 @@ public final class Device
 
     public record RotateCredentials(ActorRef<Reply> replyTo) implements Command {}
 
+    /**
+     * The SHA-256 fingerprint (lower-case hex) of the X.509 certificate the device may present over
+     * mutual TLS instead of its token; null removes it.
+     */
+    public record SetCertificate(String fingerprint, ActorRef<Reply> replyTo) implements Command {}
+
     public record Suspend(ActorRef<Reply> replyTo) implements Command {}
 
     public record Activate(ActorRef<Reply> replyTo) implements Command {}
@@ -134,6 +140,8 @@ public final class Device
             String name, String type, List<String> labels, ObjectNode attributes, Instant at) implements Event {}
 
     public record CredentialsRotated(String tokenHash, Instant at) implements Event {}
+
+    public record CertificateSet(String fingerprint, Instant at) implements Event {}
 
     public record Suspended(Instant at) implements Event {}
 
@@ -233,12 +241,13 @@ public final class Device
             long shadowVersion,
             Instant shadowUpdatedAt,
             Connectivity connectivity,
-            List<CommandRecord> commands)
+            List<CommandRecord> commands,
+            String certificateFingerprint)
             implements DeviceSerializable {
 
         public static State empty() {
             return new State(null, Lifecycle.NEW, null, null, List.of(), Shadows.empty(), null, null, null,
-                    null, Shadows.empty(), Shadows.empty(), Shadows.empty(), Shadows.empty(), 0L, null, Connectivity.NONE, List.of());
+                    null, Shadows.empty(), Shadows.empty(), Shadows.empty(), Shadows.empty(), 0L, null, Connectivity.NONE, List.of(), null);
         }
 
         /** Applies one event; pure, so the history endpoint replays the journal with it. */
@@ -246,15 +255,19 @@ public final class Device
             if (event instanceof Registered r) {
                 return new State(r.key(), Lifecycle.PROVISIONED, r.name(), r.type(),
                         sortedLabels(r.labels()), r.attributes(), r.tokenHash(), r.at(), r.at(), r.at(),
-                        desired, reported, desiredMetadata, reportedMetadata, shadowVersion, shadowUpdatedAt, connectivity, commands);
+                        desired, reported, desiredMetadata, reportedMetadata, shadowVersion, shadowUpdatedAt, connectivity, commands, certificateFingerprint);
             } else if (event instanceof MetadataUpdated m) {
                 return new State(key, lifecycle, m.name(), m.type(), sortedLabels(m.labels()),
                         m.attributes(), tokenHash, createdAt, m.at(), credentialsRotatedAt, desired, reported,
-                        desiredMetadata, reportedMetadata, shadowVersion, shadowUpdatedAt, connectivity, commands);
+                        desiredMetadata, reportedMetadata, shadowVersion, shadowUpdatedAt, connectivity, commands, certificateFingerprint);
             } else if (event instanceof CredentialsRotated c) {
                 return new State(key, lifecycle, name, type, labels, attributes,
                         c.tokenHash(), createdAt, c.at(), c.at(), desired, reported, desiredMetadata,
-                        reportedMetadata, shadowVersion, shadowUpdatedAt, connectivity, commands);
+                        reportedMetadata, shadowVersion, shadowUpdatedAt, connectivity, commands, certificateFingerprint);
+            } else if (event instanceof CertificateSet c) {
+                return new State(key, lifecycle, name, type, labels, attributes, tokenHash, createdAt, c.at(), c.at(),
+                        desired, reported, desiredMetadata, reportedMetadata, shadowVersion, shadowUpdatedAt,
+                        connectivity, commands, c.fingerprint());
             } else if (event instanceof Suspended s) {
                 return withLifecycle(Lifecycle.SUSPENDED, s.at());
             } else if (event instanceof Activated a) {
@@ -266,13 +279,13 @@ public final class Device
                         createdAt, updatedAt, credentialsRotatedAt,
                         Shadows.mergePatch(desired, d.patch()), reported,
                         Shadows.touchMetadata(desiredMetadata, d.patch(), d.at().toEpochMilli()),
-                        reportedMetadata, d.version(), d.at(), connectivity, commands);
+                        reportedMetadata, d.version(), d.at(), connectivity, commands, certificateFingerprint);
             } else if (event instanceof ReportedUpdated r) {
                 return new State(key, lifecycle, name, type, labels, attributes, tokenHash,
                         createdAt, updatedAt, credentialsRotatedAt,
                         desired, Shadows.mergePatch(reported, r.patch()), desiredMetadata,
                         Shadows.touchMetadata(reportedMetadata, r.patch(), r.at().toEpochMilli()),
-                        r.version(), r.at(), connectivity, commands);
+                        r.version(), r.at(), connectivity, commands, certificateFingerprint);
             } else if (event instanceof Connected c) {
                 return withConnectivity(new Connectivity(true, c.sessionId(), c.node(), c.session(), c.at(),
                         connectivity.lastDisconnectedAt(), connectivity.lastDisconnectReason()));
@@ -322,19 +335,19 @@ public final class Device
             }
             return new State(key, lifecycle, name, type, labels, attributes, tokenHash, createdAt, updatedAt,
                     credentialsRotatedAt, desired, reported, desiredMetadata, reportedMetadata, shadowVersion,
-                    shadowUpdatedAt, connectivity, List.copyOf(next));
+                    shadowUpdatedAt, connectivity, List.copyOf(next), certificateFingerprint);
         }
 
         private State withConnectivity(Connectivity c) {
             return new State(key, lifecycle, name, type, labels, attributes, tokenHash, createdAt, updatedAt,
                     credentialsRotatedAt, desired, reported, desiredMetadata, reportedMetadata, shadowVersion,
-                    shadowUpdatedAt, c, commands);
+                    shadowUpdatedAt, c, commands, certificateFingerprint);
         }
 
         private State withLifecycle(Lifecycle next, Instant at) {
             return new State(key, next, name, type, labels, attributes, tokenHash, createdAt, at,
                     credentialsRotatedAt, desired, reported, desiredMetadata, reportedMetadata, shadowVersion,
-                    shadowUpdatedAt, connectivity, commands);
+                    shadowUpdatedAt, connectivity, commands, certificateFingerprint);
         }
 
         public DeviceView view() {
@@ -346,7 +359,7 @@ public final class Device
                     attributes.deepCopy(), createdAt, updatedAt, credentialsRotatedAt, shadowVersion, tokenHash,
                     new ConnectivityView(connectivity.online(), connectivity.node(), connectivity.lastConnectedAt(),
                             connectivity.lastDisconnectedAt(), connectivity.lastDisconnectReason(),
-                            lastSeenAt != null ? lastSeenAt : connectivity.lastConnectedAt()));
+                            lastSeenAt != null ? lastSeenAt : connectivity.lastConnectedAt()), certificateFingerprint);
         }
 
         public ShadowView shadowView() {
@@ -384,7 +397,8 @@ public final class Device
     public record DeviceView(
             String tenantId, String deviceId, Lifecycle lifecycle, String name, String type, List<String> labels,
             ObjectNode attributes, Instant createdAt, Instant updatedAt, Instant credentialsRotatedAt,
-            long shadowVersion, String tokenHash, ConnectivityView connectivity) implements DeviceSerializable {}
+            long shadowVersion, String tokenHash, ConnectivityView connectivity, String certificateFingerprint)
+            implements DeviceSerializable {}
 
     public record ConnectivityView(
             boolean online, String node, Instant lastConnectedAt, Instant lastDisconnectedAt, String lastDisconnectReason,
@@ -451,6 +465,7 @@ public final class Device
                 .onCommand(GetShadow.class, (s, c) -> Effect().reply(c.replyTo(), new ShadowDetails(s.shadowView())))
                 .onCommand(UpdateMetadata.class, this::updateMetadata)
                 .onCommand(RotateCredentials.class, this::rotate)
+                .onCommand(SetCertificate.class, this::setCertificate)
                 .onCommand(Decommission.class, (s, c) -> Effect().persist(new Decommissioned(now()))
                         .thenRun(ns -> kick(s, "decommissioned"))
                         .thenReply(c.replyTo(), this::details))
@@ -706,6 +721,20 @@ public final class Device
             return Effect().reply(c.replyTo(), details(s)); // nothing changes: idempotent
         }
         return Effect().persist(new MetadataUpdated(name, type, labels, attributes, now()))
+                .thenReply(c.replyTo(), this::details);
+    }
+
+    private ReplyEffect<Event, State> setCertificate(State s, SetCertificate c) {
+        String fp = c.fingerprint() == null ? null : c.fingerprint().toLowerCase();
+        if (fp != null && !fp.matches("[0-9a-f]{64}")) {
+            return Effect().reply(c.replyTo(), new Rejected(Rejection.INVALID_INPUT,
+                    "a certificate fingerprint is the SHA-256 of its DER encoding, 64 hex digits"));
+        }
+        if (java.util.Objects.equals(fp, s.certificateFingerprint())) {
+            return Effect().reply(c.replyTo(), details(s));
+        }
+        return Effect().persist(new CertificateSet(fp, now()))
+                .thenRun(ns -> kick(s, "credentials-changed"))
                 .thenReply(c.replyTo(), this::details);
     }
 

@@ -133,6 +133,22 @@ class DeviceTest {
     }
 
     @Test
+    void aCertificateFingerprintIsACredentialToo() {
+        register();
+        var s1 = session();
+        connect("s1", s1);
+        rejected(kit.<Device.Reply>runCommand(r -> new Device.SetCertificate("not-hex", r)).reply(), Device.Rejection.INVALID_INPUT);
+        String fp = "AB".repeat(32);
+        Device.DeviceView v = assertInstanceOf(Device.DeviceDetails.class,
+                kit.<Device.Reply>runCommand(r -> new Device.SetCertificate(fp, r)).reply()).device();
+        assertEquals(fp.toLowerCase(), v.certificateFingerprint());
+        assertEquals("credentials-changed", s1.expectMessageClass(Device.Kick.class).reason());
+        assertTrue(kit.<Device.Reply>runCommand(r -> new Device.SetCertificate(fp, r)).hasNoEvents(), "same again: no change");
+        kit.<Device.Reply>runCommand(r -> new Device.SetCertificate(null, r));
+        assertEquals(null, kit.getState().certificateFingerprint());
+    }
+
+    @Test
     void rotationReplacesTheHash() {
         Device.TokenIssued first = register();
         Device.TokenIssued second = assertInstanceOf(Device.TokenIssued.class,

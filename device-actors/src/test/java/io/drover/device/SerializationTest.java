@@ -50,7 +50,7 @@ class SerializationTest {
                 Device.CommandStatus.RESPONDED, at, at, doc, null);
         Device.ConnectivityView cv = new Device.ConnectivityView(true, "node-1", at, null, null, at);
         Device.DeviceView view = new Device.DeviceView("acme", "dev-1", Device.Lifecycle.ACTIVE, "n", "t",
-                List.of("l"), doc, at, at, at, 7, "abc", cv);
+                List.of("l"), doc, at, at, at, 7, "abc", cv, "ab".repeat(32));
         Device.ShadowView shadow = new Device.ShadowView(doc, json("{}"), doc, json("{\"a\":{\"timestamp\":1}}"),
                 json("{}"), 7, at);
         List<Object> all = List.of(
@@ -84,6 +84,8 @@ class SerializationTest {
                 new Device.Disconnected("s1", "client-disconnected", at),
                 new Device.PushDesired(key, 3, doc),
                 new Device.Kick(key, "suspended"),
+                new Device.SetCertificate("ab".repeat(32), ref),
+                new Device.CertificateSet("ab".repeat(32), at),
                 new Device.RequestCommand("c1", "reboot", doc, true, false, java.time.Duration.ofSeconds(30), ref),
                 new Device.AwaitCommand("c1", java.util.Set.of(Device.CommandStatus.RESPONDED), java.time.Duration.ofSeconds(5), ref),
                 new Device.GetCommand("c1", ref),
@@ -109,7 +111,8 @@ class SerializationTest {
                 Device.State.empty().apply(new Device.Registered(key, "n", "t", List.of("a"), doc, "hash", at))
                         .apply(new Device.DesiredUpdated(doc, 1, at))
                         .apply(new Device.Connected("s1", "node-1", session, at))
-                        .apply(new Device.CommandRequested(cmd, at)));
+                        .apply(new Device.CommandRequested(cmd, at))
+                        .apply(new Device.CertificateSet("ab".repeat(32), at)));
         for (Object message : all) {
             roundTrip(message);
         }

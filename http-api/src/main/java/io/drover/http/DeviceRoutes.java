@@ -10,6 +10,7 @@ import static org.apache.pekko.http.javadsl.server.Directives.path;
 import static org.apache.pekko.http.javadsl.server.Directives.pathEnd;
 import static org.apache.pekko.http.javadsl.server.Directives.pathPrefix;
 import static org.apache.pekko.http.javadsl.server.Directives.post;
+import static org.apache.pekko.http.javadsl.server.Directives.put;
 import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -69,6 +70,9 @@ public final class DeviceRoutes {
                             path("suspend", () -> post(() -> lifecycle(principal, key, "suspend", devices::suspend))),
                             path("activate", () -> post(() -> lifecycle(principal, key, "activate", devices::activate))),
                             path(segment("credentials").slash("rotate"), () -> post(() -> rotate(principal, key))),
+                            path(segment("credentials").slash("x509"), () -> concat(
+                                    put(() -> setCertificate(principal, key)),
+                                    delete(() -> removeCertificate(principal, key)))),
                             pathPrefix("shadow", () -> shadow.route(principal, key)),
                             pathPrefix("commands", () -> commands.route(principal, key)));
                 })));
@@ -158,6 +162,35 @@ public final class DeviceRoutes {
     private CompletionStage<Device.DeviceView> changed(String command, CompletionStage<Device.Reply> reply) {
         return reply.thenApply(r -> TwinReplies.expect(metrics, command, r, Device.DeviceDetails.class).device())
                 .thenCompose(v -> index(v).thenApply(x -> v));
+    }
+
+    public record SetCertificate(String fingerprint, String certificatePem) {}
+
+    /** Registers the device's X.509 certificate (by SHA-256 fingerprint, or the PEM to take it from). */
+    private Route setCertificate(Principal principal, DeviceKey key) {
+        return bodies.json(SetCertificate.class, body -> {
+            principal.requireWrite();
+            String fp;
+            if (body.certificatePem() != null) {
+                fp = io.drover.device.X509.fingerprintOfPem(body.certificatePem())
+                        .orElseThrow(() -> ApiProblem.invalidField("certificatePem", "not a PEM X.509 certificate"));
+            } else if (body.fingerprint() != null) {
+                fp = body.fingerprint().replace(":", "").toLowerCase();
+                if (!fp.matches("[0-9a-f]{64}")) {
+                    throw ApiProblem.invalidField("fingerprint", "the SHA-256 fingerprint: 64 hex digits (colons allowed)");
+                }
+            } else {
+                throw ApiProblem.invalidField("certificatePem", "send certificatePem or fingerprint");
+            }
+            return completeWithFuture(changed("set_certificate", devices.setCertificate(key, fp))
+                    .thenApply(v -> ApiJson.response(StatusCodes.OK, Dtos.DeviceDto.of(v))));
+        });
+    }
+
+    private Route removeCertificate(Principal principal, DeviceKey key) {
+        principal.requireWrite();
+        return completeWithFuture(changed("set_certificate", devices.setCertificate(key, null))
+                .thenApply(v -> ApiJson.response(StatusCodes.OK, Dtos.DeviceDto.of(v))));
     }
 
     private Route rotate(Principal principal, DeviceKey key) {

@@ -32,14 +32,14 @@ public final class Dtos {
     public record DeviceDto(
             String id, String tenantId, String name, String type, List<String> labels, ObjectNode attributes,
             String state, Instant createdAt, Instant updatedAt, Instant credentialsRotatedAt, long shadowVersion,
-            ConnectivityDto connectivity) {
+            ConnectivityDto connectivity, String certificateFingerprint) {
 
         static DeviceDto of(Device.DeviceView v) {
             Device.ConnectivityView c = v.connectivity();
             return new DeviceDto(v.deviceId(), v.tenantId(), v.name(), v.type(), v.labels(), v.attributes(),
                     v.lifecycle().name().toLowerCase(), v.createdAt(), v.updatedAt(), v.credentialsRotatedAt(),
                     v.shadowVersion(), new ConnectivityDto(c.online(), c.node(), c.lastConnectedAt(),
-                            c.lastDisconnectedAt(), c.lastDisconnectReason(), c.lastSeenAt()));
+                            c.lastDisconnectedAt(), c.lastDisconnectReason(), c.lastSeenAt()), v.certificateFingerprint());
         }
     }
 

@@ -9,6 +9,7 @@ import com.hivemq.extension.sdk.api.packets.connect.ConnackReasonCode;
 import io.drover.device.Credentials;
 import io.drover.device.Device;
 import io.drover.device.DeviceKey;
+import io.drover.device.X509;
 import io.drover.shard.DeviceClient;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -16,7 +17,8 @@ import java.util.Optional;
 
 /**
  * Checks a connecting device against its twin: client id {@code tenant:device}, username empty or
- * equal to the client id, password = the device token, compared with the twin's hash. Provisioned
+ * equal to the client id, password = the device token, compared with the twin's hash — or, over TLS
+ * without a password, a client certificate whose SHA-256 fingerprint the twin has registered. Provisioned
  * and active devices may connect; unknown, suspended and decommissioned ones are refused as not
  * authorized; a wrong token as bad username or password. The twin is asked every time (it is in
  * memory once used), so rotation, suspension and decommissioning take effect at the next connect.
@@ -50,29 +52,37 @@ final class DeviceAuthenticator implements SimpleAuthenticator {
                     "the username, when given, must equal the client id");
             return;
         }
+        // Over TLS a device may present a client certificate (already validated against the truststore
+        // by the broker) instead of its token; the twin must know the certificate's fingerprint.
+        Optional<String> certificate = input.getConnectionInformation().getClientTlsInformation()
+                .flatMap(t -> t.getClientCertificate()).map(X509::fingerprint);
         Optional<ByteBuffer> password = input.getConnectPacket().getPassword();
-        if (password.isEmpty() || !password.get().hasRemaining()) {
+        if (certificate.isEmpty() && (password.isEmpty() || !password.get().hasRemaining())) {
             metrics.connect("bad-credentials");
-            output.failAuthentication(ConnackReasonCode.BAD_USER_NAME_OR_PASSWORD, "the password must be the device token");
+            output.failAuthentication(ConnackReasonCode.BAD_USER_NAME_OR_PASSWORD,
+                    "the password must be the device token (or present a registered client certificate over TLS)");
             return;
         }
-        ByteBuffer pw = password.get().asReadOnlyBuffer();
-        byte[] bytes = new byte[pw.remaining()];
-        pw.get(bytes);
-        String token = new String(bytes, StandardCharsets.UTF_8);
+        String token = password.filter(ByteBuffer::hasRemaining).map(p -> {
+            ByteBuffer pw = p.asReadOnlyBuffer();
+            byte[] bytes = new byte[pw.remaining()];
+            pw.get(bytes);
+            return new String(bytes, StandardCharsets.UTF_8);
+        }).orElse(null);
 
         Async<SimpleAuthOutput> async = output.async(settings.authTimeout(), TimeoutFallback.FAILURE,
                 ConnackReasonCode.SERVER_UNAVAILABLE, "the device registry did not answer in time");
         devices.get(key.get()).whenComplete((reply, err) -> {
             try {
-                decide(reply, err, token, output);
+                decide(reply, err, token, certificate, output);
             } finally {
                 async.resume();
             }
         });
     }
 
-    private void decide(Device.Reply reply, Throwable err, String token, SimpleAuthOutput output) {
+    private void decide(Device.Reply reply, Throwable err, String token, Optional<String> certificate,
+            SimpleAuthOutput output) {
         if (err != null) {
             metrics.connect("unavailable");
             output.failAuthentication(ConnackReasonCode.SERVER_UNAVAILABLE, "the device registry is unavailable");
@@ -81,12 +91,14 @@ final class DeviceAuthenticator implements SimpleAuthenticator {
             if (state != Device.Lifecycle.PROVISIONED && state != Device.Lifecycle.ACTIVE) {
                 metrics.connect(state.name().toLowerCase());
                 output.failAuthentication(ConnackReasonCode.NOT_AUTHORIZED, "the device is " + state.name().toLowerCase());
-            } else if (!Credentials.matches(token, d.device().tokenHash())) {
-                metrics.connect("bad-credentials");
-                output.failAuthentication(ConnackReasonCode.BAD_USER_NAME_OR_PASSWORD, "wrong device token");
-            } else {
-                metrics.connect("accepted");
+            } else if (token != null ? Credentials.matches(token, d.device().tokenHash())
+                    : certificate.get().equals(d.device().certificateFingerprint())) {
+                metrics.connect(token != null ? "accepted" : "accepted-certificate");
                 output.authenticateSuccessfully();
+            } else {
+                metrics.connect("bad-credentials");
+                output.failAuthentication(ConnackReasonCode.BAD_USER_NAME_OR_PASSWORD,
+                        token != null ? "wrong device token" : "this client certificate is not registered for the device");
             }
         } else {
             metrics.connect("unknown-device");

@@ -52,7 +52,7 @@ final class EmbeddedBroker {
                         <tcp-listener>
                             <port>%d</port>
                             <bind-address>%s</bind-address>
-                        </tcp-listener>
+                        </tcp-listener>%s
                     </listeners>
                     <persistence>
                         <mode>in-memory</mode>
@@ -66,7 +66,41 @@ final class EmbeddedBroker {
                         <packets><max-packet-size>%d</max-packet-size></packets>
                     </mqtt>
                 </hivemq>
-                """.formatted(s.port(), s.bindAddress(), Math.max(s.maxPayloadBytes() * 4, 65536));
+                """.formatted(s.port(), s.bindAddress(), tlsListener(s), Math.max(s.maxPayloadBytes() * 4, 65536));
+    }
+
+    /** The TLS listener: client certificates are asked for (optionally) when a truststore is set. */
+    private static String tlsListener(MqttSettings s) {
+        MqttSettings.Tls t = s.tls();
+        if (!t.enabled()) {
+            return "";
+        }
+        String trust = t.truststore().isEmpty() ? "" : """
+
+                                <truststore>
+                                    <path>%s</path>
+                                    <password>%s</password>
+                                </truststore>
+                                <client-authentication-mode>OPTIONAL</client-authentication-mode>""".formatted(
+                xml(t.truststore()), xml(t.truststorePassword()));
+        return """
+
+                        <tls-tcp-listener>
+                            <port>%d</port>
+                            <bind-address>%s</bind-address>
+                            <tls>
+                                <keystore>
+                                    <path>%s</path>
+                                    <password>%s</password>
+                                    <private-key-password>%s</private-key-password>
+                                </keystore>%s
+                            </tls>
+                        </tls-tcp-listener>""".formatted(t.port(), s.bindAddress(), xml(t.keystore()),
+                xml(t.keystorePassword()), xml(t.keyPassword()), trust);
+    }
+
+    private static String xml(String v) {
+        return v.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;");
     }
 
     CompletableFuture<Void> start() {

@@ -49,6 +49,10 @@ public interface DeviceClient {
         return ask(key, Device.RotateCredentials::new);
     }
 
+    default CompletionStage<Device.Reply> setCertificate(DeviceKey key, String fingerprint) {
+        return ask(key, r -> new Device.SetCertificate(fingerprint, r));
+    }
+
     default CompletionStage<Device.Reply> suspend(DeviceKey key) {
         return ask(key, Device.Suspend::new);
     }
