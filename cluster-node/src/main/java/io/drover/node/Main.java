@@ -101,7 +101,10 @@ public final class Main {
         b.append("\n  Try:  curl -s -H \"Authorization: Bearer $(cat ").append(keyFile).append(")\" -H 'Content-Type: application/json' \\\n")
                 .append("         -d '{\"id\":\"acme\",\"name\":\"Acme\"}' ").append(http).append("/api/v1/tenants\n");
         var mqtt = s.started().mqtt().settings();
-        if (mqtt.embeddedEnabled()) {
+        if (mqtt.external().enabled()) {
+            b.append("\n  MQTT         external broker ").append(mqtt.external().url())
+                    .append(" (topics devices/{tenant}:{device}/…)\n");
+        } else if (mqtt.embeddedRuns()) {
             String id = DevFleet.TENANT + ":" + DevFleet.DEVICE;
             b.append("\n  MQTT         ").append(mqtt.bindAddress()).append(":").append(mqtt.port())
                     .append("  (client id = username = tenant:device, password = device token)\n");

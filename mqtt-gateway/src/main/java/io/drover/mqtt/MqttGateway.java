@@ -46,11 +46,16 @@ public final class MqttGateway {
     public static MqttGateway init(ActorSystem<?> system, DeviceClient devices, TelemetryIngest ingest,
             PrometheusRegistry registry) throws Exception {
         MqttSettings settings = MqttSettings.fromConfig(system.settings().config());
-        if (!settings.embeddedEnabled()) {
+        MqttMetrics metrics = new MqttMetrics(registry);
+        if (settings.external().enabled()) {
+            var self = Cluster.get(system).selfMember().address();
+            ExternalBroker.start(system, settings.external(),
+                    self.host().getOrElse(() -> "local") + "-" + self.port().getOrElse(() -> 0), devices, ingest, metrics);
+        }
+        if (!settings.embeddedRuns()) {
             log.info("Embedded MQTT broker disabled");
             return new MqttGateway(settings);
         }
-        MqttMetrics metrics = new MqttMetrics(registry);
         ActorRef<Device.Outbound> courier = system.systemActorOf(SessionCourier.create(metrics, devices), "mqtt-session-courier",
                 Props.empty());
         String node = Cluster.get(system).selfMember().address().toString();

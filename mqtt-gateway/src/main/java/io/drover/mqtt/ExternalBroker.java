@@ -1,0 +1,157 @@
+package io.drover.mqtt;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.drover.device.Device;
+import io.drover.device.DeviceKey;
+import io.drover.shard.DeviceClient;
+import io.drover.telemetry.TelemetryCodec;
+import io.drover.telemetry.TelemetryIngest;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.CoordinatedShutdown;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.japi.Pair;
+import org.apache.pekko.stream.BoundedSourceQueue;
+import org.apache.pekko.stream.KillSwitches;
+import org.apache.pekko.stream.RestartSettings;
+import org.apache.pekko.stream.UniqueKillSwitch;
+import org.apache.pekko.stream.connectors.mqtt.MqttConnectionSettings;
+import org.apache.pekko.stream.connectors.mqtt.MqttMessage;
+import org.apache.pekko.stream.connectors.mqtt.MqttQoS;
+import org.apache.pekko.stream.connectors.mqtt.MqttSubscriptions;
+import org.apache.pekko.stream.connectors.mqtt.javadsl.MqttMessageWithAck;
+import org.apache.pekko.stream.connectors.mqtt.javadsl.MqttSink;
+import org.apache.pekko.stream.connectors.mqtt.javadsl.MqttSource;
+import org.apache.pekko.stream.javadsl.Keep;
+import org.apache.pekko.stream.javadsl.RestartSource;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.util.ByteString;
+import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Ingest from an external broker (Debian's Mosquitto in the tests) through Pekko Connectors MQTT.
+ * Drover holds a persistent session (clean session off, a client id stable per node) with a shared
+ * subscription, so N nodes split the devices' messages, and acknowledges each message to the broker
+ * only after its effect is durable: a node that dies leaves its unacknowledged messages with the broker,
+ * which delivers them again. The device's own PUBACK comes from the broker, so end-to-end durability
+ * here rests on the broker keeping queued messages (Mosquitto: {@code persistence true}).
+ *
+ * <p>Topics are tenant-qualified ({@code devices/{tenantId}:{deviceId}/…}) because an external broker
+ * routes by topic alone. A failed write fails the element; the source restarts with backoff and the
+ * broker redelivers what was not acknowledged. Bad input is acknowledged and answered on the device's
+ * error topic.
+ */
+final class ExternalBroker {
+
+    private static final Logger log = LoggerFactory.getLogger(ExternalBroker.class);
+
+    private final DeviceClient devices;
+    private final TelemetryIngest telemetry;
+    private final MqttMetrics metrics;
+    private final BoundedSourceQueue<MqttMessage> outbound;
+
+    private ExternalBroker(DeviceClient devices, TelemetryIngest telemetry, MqttMetrics metrics,
+            BoundedSourceQueue<MqttMessage> outbound) {
+        this.devices = devices;
+        this.telemetry = telemetry;
+        this.metrics = metrics;
+        this.outbound = outbound;
+    }
+
+    static void start(ActorSystem<?> system, MqttSettings.External s, String nodeId, DeviceClient devices,
+            TelemetryIngest telemetry, MqttMetrics metrics) {
+        String clientId = s.clientId().isEmpty() ? "drover-" + nodeId : s.clientId();
+        MqttConnectionSettings in = connection(s, clientId).withCleanSession(false);
+        MqttConnectionSettings out = connection(s, clientId + "-out");
+        BoundedSourceQueue<MqttMessage> outQueue = Source.<MqttMessage>queue(s.bufferSize())
+                .to(MqttSink.create(out, MqttQoS.atLeastOnce())).run(system);
+        ExternalBroker broker = new ExternalBroker(devices, telemetry, metrics, outQueue);
+        String share = "$share/" + s.sharedGroup() + "/";
+        MqttSubscriptions subscriptions = MqttSubscriptions.create(List.of(
+                Pair.create(share + "devices/+/telemetry", MqttQoS.atLeastOnce()),
+                Pair.create(share + "devices/+/shadow/reported", MqttQoS.atLeastOnce())));
+        RestartSettings restart = RestartSettings.create(Duration.ofSeconds(1), Duration.ofSeconds(30), 0.2);
+        Pair<UniqueKillSwitch, CompletionStage<Done>> run = RestartSource.withBackoff(restart,
+                        () -> MqttSource.atLeastOnce(in, subscriptions, s.bufferSize())
+                                .mapAsync(s.parallelism(), m -> broker.handle(m).thenCompose(x -> m.ack())))
+                .viaMat(KillSwitches.single(), Keep.right())
+                .toMat(Sink.ignore(), Keep.both())
+                .run(system);
+        CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseServiceUnbind(), "mqtt-external-stop", () -> {
+            run.first().shutdown();
+            outQueue.complete();
+            return CompletableFuture.completedFuture(Done.getInstance());
+        });
+        log.info("Ingesting from external broker {} as {} (shared group {})", s.url(), clientId, s.sharedGroup());
+    }
+
+    private static MqttConnectionSettings connection(MqttSettings.External s, String clientId) {
+        MqttConnectionSettings c = MqttConnectionSettings.create(s.url(), clientId, new MemoryPersistence())
+                .withAutomaticReconnect(true).withMaxInFlight(1000);
+        return s.username().isEmpty() ? c : c.withAuth(s.username(), s.password());
+    }
+
+    /** Completes when the message's effect is durable (then it is acknowledged to the broker). */
+    private CompletionStage<Done> handle(MqttMessageWithAck m) {
+        String topic = m.message().topic();
+        String[] parts = topic.split("/", 3);
+        Optional<DeviceKey> key = parts.length == 3 && parts[0].equals("devices")
+                ? DeviceIdentity.fromClientId(parts[1]) : Optional.empty();
+        if (key.isEmpty()) {
+            metrics.message("external", "unknown-topic");
+            return CompletableFuture.completedFuture(Done.getInstance());
+        }
+        byte[] payload = m.message().payload().toArray();
+        if (parts[2].equals("telemetry")) {
+            TelemetryCodec.Result r = telemetry.codec().decode(key.get(), payload, Instant.now());
+            if (r instanceof TelemetryCodec.Invalid bad) {
+                return refused(key.get(), topic, bad.code(), bad.detail());
+            }
+            return telemetry.submit(((TelemetryCodec.Samples) r).samples()).thenApply(x -> {
+                metrics.message("telemetry", "ok");
+                return Done.getInstance();
+            });
+        }
+        Optional<ObjectNode> patch = jsonObject(payload);
+        if (patch.isEmpty()) {
+            return refused(key.get(), topic, "malformed-json", "a reported shadow update is a JSON object (merge patch)");
+        }
+        return devices.updateReported(key.get(), patch.get(), Optional.empty()).thenCompose(reply -> reply instanceof Device.Rejected rej
+                ? refused(key.get(), topic, rej.code().name().toLowerCase().replace('_', '-'), rej.message())
+                : CompletableFuture.completedFuture(Done.getInstance()));
+    }
+
+    private CompletionStage<Done> refused(DeviceKey key, String topic, String code, String detail) {
+        metrics.message(topic.endsWith("/telemetry") ? "telemetry" : "shadow_reported", code);
+        ObjectNode body = Outbound.JSON.createObjectNode();
+        body.put("code", code);
+        body.put("detail", detail);
+        body.put("topic", topic);
+        body.put("at", Instant.now().toString());
+        try {
+            outbound.offer(MqttMessage.create("devices/" + key.entityId() + "/errors",
+                    ByteString.fromArray(Outbound.JSON.writeValueAsBytes(body))).withQos(MqttQoS.atLeastOnce()));
+        } catch (Exception e) {
+            log.warn("could not queue an error message for {}: {}", key, e.toString());
+        }
+        return CompletableFuture.completedFuture(Done.getInstance());
+    }
+
+    private static Optional<ObjectNode> jsonObject(byte[] payload) {
+        try {
+            JsonNode n = Outbound.JSON.readTree(payload);
+            return n != null && n.isObject() ? Optional.of((ObjectNode) n) : Optional.empty();
+        } catch (Exception e) {
+            return Optional.empty();
+        }
+    }
+}
