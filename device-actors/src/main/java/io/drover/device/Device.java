@@ -16,6 +16,7 @@ import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.actor.typed.pubsub.Topic;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
@@ -192,6 +193,15 @@ public final class Device
             return status == CommandStatus.REQUESTED && expiresAt != null && now.isAfter(expiresAt);
         }
     }
+
+    /**
+     * Published cluster-wide (topic {@link #CREDENTIALS_TOPIC}) after anything that decides whether a
+     * device may connect changed: registration, token rotation, certificate, lifecycle. Edges that cache
+     * those facts drop their entry.
+     */
+    public record CredentialsChanged(DeviceKey key) implements DeviceSerializable {}
+
+    public static final String CREDENTIALS_TOPIC = "device-credentials";
 
     // ---------------------------------------------------------------- to the device's session
 
@@ -411,8 +421,14 @@ public final class Device
     // ---------------------------------------------------------------- behavior
 
     public static Behavior<Command> create(String entityId, DeviceSettings settings, Clock clock) {
+        return create(entityId, settings, clock, null);
+    }
+
+    /** @param credentials the credentials topic to publish changes to, or null */
+    public static Behavior<Command> create(String entityId, DeviceSettings settings, Clock clock,
+            ActorRef<Topic.Command<CredentialsChanged>> credentials) {
         return Behaviors.setup(ctx -> Behaviors.withTimers(
-                timers -> new Device(DeviceKey.fromEntityId(entityId), settings, clock, timers)));
+                timers -> new Device(DeviceKey.fromEntityId(entityId), settings, clock, timers, credentials)));
     }
 
     public static PersistenceId persistenceId(DeviceKey key) {
@@ -429,15 +445,27 @@ public final class Device
     private record Waiter(String waiterId, Set<CommandStatus> until, ActorRef<Reply> replyTo) {}
 
     private final Map<String, List<Waiter>> waiters = new HashMap<>();
+    /** Commands handed to the current session (in memory): each is sent at most once per session unless it failed. */
+    private final Set<String> dispatched = new java.util.HashSet<>();
     private final TimerScheduler<Command> timers;
 
-    private Device(DeviceKey key, DeviceSettings settings, Clock clock, TimerScheduler<Command> timers) {
+    private final ActorRef<Topic.Command<CredentialsChanged>> credentials;
+
+    private Device(DeviceKey key, DeviceSettings settings, Clock clock, TimerScheduler<Command> timers,
+            ActorRef<Topic.Command<CredentialsChanged>> credentials) {
         // A failed journal write stops the twin; it comes back after a backoff, recovering from the journal.
         super(persistenceId(key), SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(10), 0.2));
         this.key = key;
         this.settings = settings;
         this.clock = clock;
         this.timers = timers;
+        this.credentials = credentials;
+    }
+
+    private void credentialsChanged() {
+        if (credentials != null) {
+            credentials.tell(Topic.publish(new CredentialsChanged(key)));
+        }
     }
 
     @Override
@@ -467,7 +495,10 @@ public final class Device
                 .onCommand(RotateCredentials.class, this::rotate)
                 .onCommand(SetCertificate.class, this::setCertificate)
                 .onCommand(Decommission.class, (s, c) -> Effect().persist(new Decommissioned(now()))
-                        .thenRun(ns -> kick(s, "decommissioned"))
+                        .thenRun(ns -> {
+                            kick(s, "decommissioned");
+                            credentialsChanged();
+                        })
                         .thenReply(c.replyTo(), this::details))
                 .onCommand(UpdateDesired.class, (s, c) -> patchShadow(s, c.patch(), c.expectedVersion(), true, c.replyTo()))
                 .onCommand(UpdateReported.class, (s, c) -> patchShadow(s, c.patch(), c.expectedVersion(), false, c.replyTo()))
@@ -484,13 +515,17 @@ public final class Device
                 });
         b.forState(s -> s.lifecycle() == Lifecycle.PROVISIONED || s.lifecycle() == Lifecycle.ACTIVE)
                 .onCommand(Suspend.class, (s, c) -> Effect().persist(new Suspended(now()))
-                        .thenRun(ns -> kick(s, "suspended"))
+                        .thenRun(ns -> {
+                            kick(s, "suspended");
+                            credentialsChanged();
+                        })
                         .thenReply(c.replyTo(), this::details))
                 .onCommand(RecordConnected.class, this::connected)
                 .onCommand(RequestCommand.class, this::requestCommand)
                 .onCommand(DeliverPending.class, this::deliverPending);
         b.forState(s -> s.lifecycle() == Lifecycle.PROVISIONED || s.lifecycle() == Lifecycle.SUSPENDED)
                 .onCommand(Activate.class, (s, c) -> Effect().persist(new Activated(now()))
+                        .thenRun(ns -> credentialsChanged())
                         .thenReply(c.replyTo(), this::details));
         b.forAnyState().onCommand(Command.class, this::reject);
         return b.build();
@@ -511,6 +546,7 @@ public final class Device
         events.addAll(expiries(s));
         return Effect().persist(events)
                 .thenRun(ns -> {
+                    dispatched.clear(); // a new session has been handed nothing yet
                     pushDelta(ns);
                     deliverPendingTo(ns);
                 })
@@ -548,7 +584,7 @@ public final class Device
                 c.twoWay(), c.persistent(), now, now.plus(c.ttl()), CommandStatus.REQUESTED, null, null, null, null);
         return Effect().persist(new CommandRequested(record, now))
                 .thenRun(ns -> {
-                    if (online) {
+                    if (online && dispatched.add(record.id())) {
                         ns.connectivity().session().tell(new DeliverCommand(key, record));
                     }
                 })
@@ -581,6 +617,7 @@ public final class Device
         Connectivity c = s.connectivity();
         if (c.online() && c.session() != null) {
             s.commands().stream().filter(r -> r.status() == CommandStatus.REQUESTED && !r.expiredAt(now()))
+                    .filter(r -> dispatched.add(r.id()))
                     .forEach(r -> c.session().tell(new DeliverCommand(key, r)));
         }
     }
@@ -656,6 +693,7 @@ public final class Device
                     .thenRun(ns -> notifyWaiters(ns, c.id()))
                     .thenReply(c.replyTo(), ns -> new CommandDetails(ns.command(c.id()).orElseThrow()));
         }
+        dispatched.remove(c.id()); // not handed over: it may be sent again
         if (r.get().persistent()) {
             return Effect().reply(c.replyTo(), new CommandDetails(r.get())); // stays queued for the next chance
         }
@@ -708,7 +746,8 @@ public final class Device
         ObjectNode attributes = c.attributes() == null ? Shadows.empty() : c.attributes().deepCopy();
         Registered event = new Registered(key, c.name(), c.type(), c.labels(), attributes,
                 Credentials.hash(token), now());
-        return Effect().persist(event).thenReply(c.replyTo(), ns -> new TokenIssued(ns.view(), token));
+        return Effect().persist(event).thenRun(ns -> credentialsChanged())
+                .thenReply(c.replyTo(), ns -> new TokenIssued(ns.view(), token));
     }
 
     private ReplyEffect<Event, State> updateMetadata(State s, UpdateMetadata c) {
@@ -734,14 +773,20 @@ public final class Device
             return Effect().reply(c.replyTo(), details(s));
         }
         return Effect().persist(new CertificateSet(fp, now()))
-                .thenRun(ns -> kick(s, "credentials-changed"))
+                .thenRun(ns -> {
+                    kick(s, "credentials-changed");
+                    credentialsChanged();
+                })
                 .thenReply(c.replyTo(), this::details);
     }
 
     private ReplyEffect<Event, State> rotate(State s, RotateCredentials c) {
         String token = Credentials.newSecret("dt_");
         return Effect().persist(new CredentialsRotated(Credentials.hash(token), now()))
-                .thenRun(ns -> kick(s, "credentials-rotated"))
+                .thenRun(ns -> {
+                    kick(s, "credentials-rotated");
+                    credentialsChanged();
+                })
                 .thenReply(c.replyTo(), ns -> new TokenIssued(ns.view(lastSeenAt), token));
     }
 

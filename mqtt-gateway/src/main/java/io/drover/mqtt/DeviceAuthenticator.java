@@ -10,7 +10,6 @@ import io.drover.device.Credentials;
 import io.drover.device.Device;
 import io.drover.device.DeviceKey;
 import io.drover.device.X509;
-import io.drover.shard.DeviceClient;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Optional;
@@ -20,17 +19,18 @@ import java.util.Optional;
  * equal to the client id, password = the device token, compared with the twin's hash — or, over TLS
  * without a password, a client certificate whose SHA-256 fingerprint the twin has registered. Provisioned
  * and active devices may connect; unknown, suspended and decommissioned ones are refused as not
- * authorized; a wrong token as bad username or password. The twin is asked every time (it is in
- * memory once used), so rotation, suspension and decommissioning take effect at the next connect.
+ * authorized; a wrong token as bad username or password. The facts come from {@link AuthCache}, which
+ * every credential or lifecycle change empties cluster-wide, so they take effect at the next connect
+ * (and the twin also ends a live session).
  */
 final class DeviceAuthenticator implements SimpleAuthenticator {
 
-    private final DeviceClient devices;
+    private final AuthCache cache;
     private final MqttSettings settings;
     private final MqttMetrics metrics;
 
-    DeviceAuthenticator(DeviceClient devices, MqttSettings settings, MqttMetrics metrics) {
-        this.devices = devices;
+    DeviceAuthenticator(AuthCache cache, MqttSettings settings, MqttMetrics metrics) {
+        this.cache = cache;
         this.settings = settings;
         this.metrics = metrics;
     }
@@ -72,27 +72,28 @@ final class DeviceAuthenticator implements SimpleAuthenticator {
 
         Async<SimpleAuthOutput> async = output.async(settings.authTimeout(), TimeoutFallback.FAILURE,
                 ConnackReasonCode.SERVER_UNAVAILABLE, "the device registry did not answer in time");
-        devices.get(key.get()).whenComplete((reply, err) -> {
+        cache.lookup(key.get()).whenComplete((facts, err) -> {
             try {
-                decide(reply, err, token, certificate, output);
+                decide(facts, err, token, certificate, output);
             } finally {
                 async.resume();
             }
         });
     }
 
-    private void decide(Device.Reply reply, Throwable err, String token, Optional<String> certificate,
+    private void decide(Optional<AuthCache.Facts> facts, Throwable err, String token, Optional<String> certificate,
             SimpleAuthOutput output) {
         if (err != null) {
             metrics.connect("unavailable");
             output.failAuthentication(ConnackReasonCode.SERVER_UNAVAILABLE, "the device registry is unavailable");
-        } else if (reply instanceof Device.DeviceDetails d) {
-            Device.Lifecycle state = d.device().lifecycle();
+        } else if (facts.isPresent()) {
+            AuthCache.Facts d = facts.get();
+            Device.Lifecycle state = d.lifecycle();
             if (state != Device.Lifecycle.PROVISIONED && state != Device.Lifecycle.ACTIVE) {
                 metrics.connect(state.name().toLowerCase());
                 output.failAuthentication(ConnackReasonCode.NOT_AUTHORIZED, "the device is " + state.name().toLowerCase());
-            } else if (token != null ? Credentials.matches(token, d.device().tokenHash())
-                    : certificate.get().equals(d.device().certificateFingerprint())) {
+            } else if (token != null ? Credentials.matches(token, d.tokenHash())
+                    : certificate.get().equals(d.certificateFingerprint())) {
                 metrics.connect(token != null ? "accepted" : "accepted-certificate");
                 output.authenticateSuccessfully();
             } else {

@@ -67,8 +67,10 @@ final class ExternalBroker {
         this.outbound = outbound;
     }
 
-    static void start(ActorSystem<?> system, MqttSettings.External s, String nodeId, DeviceClient devices,
+    /** Starts the ingest; completes once the first subscription is in place (messages are then kept for us). */
+    static CompletionStage<Done> start(ActorSystem<?> system, MqttSettings.External s, String nodeId, DeviceClient devices,
             TelemetryIngest telemetry, MqttMetrics metrics) {
+        CompletableFuture<Done> subscribed = new CompletableFuture<>();
         String clientId = s.clientId().isEmpty() ? "drover-" + nodeId : s.clientId();
         MqttConnectionSettings in = connection(s, clientId).withCleanSession(false);
         MqttConnectionSettings out = connection(s, clientId + "-out");
@@ -82,6 +84,7 @@ final class ExternalBroker {
         RestartSettings restart = RestartSettings.create(Duration.ofSeconds(1), Duration.ofSeconds(30), 0.2);
         Pair<UniqueKillSwitch, CompletionStage<Done>> run = RestartSource.withBackoff(restart,
                         () -> MqttSource.atLeastOnce(in, subscriptions, s.bufferSize())
+                                .mapMaterializedValue(ready -> ready.thenAccept(subscribed::complete))
                                 .mapAsync(s.parallelism(), m -> broker.handle(m).thenCompose(x -> m.ack())))
                 .viaMat(KillSwitches.single(), Keep.right())
                 .toMat(Sink.ignore(), Keep.both())
@@ -92,6 +95,7 @@ final class ExternalBroker {
             return CompletableFuture.completedFuture(Done.getInstance());
         });
         log.info("Ingesting from external broker {} as {} (shared group {})", s.url(), clientId, s.sharedGroup());
+        return subscribed;
     }
 
     private static MqttConnectionSettings connection(MqttSettings.External s, String clientId) {

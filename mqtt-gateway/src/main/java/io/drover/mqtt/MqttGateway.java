@@ -11,6 +11,8 @@ import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.pubsub.Topic;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -50,7 +52,8 @@ public final class MqttGateway {
         if (settings.external().enabled()) {
             var self = Cluster.get(system).selfMember().address();
             ExternalBroker.start(system, settings.external(),
-                    self.host().getOrElse(() -> "local") + "-" + self.port().getOrElse(() -> 0), devices, ingest, metrics);
+                            self.host().getOrElse(() -> "local") + "-" + self.port().getOrElse(() -> 0), devices, ingest, metrics)
+                    .toCompletableFuture().get(60, TimeUnit.SECONDS); // the node is not up before its subscription is
         }
         if (!settings.embeddedRuns()) {
             log.info("Embedded MQTT broker disabled");
@@ -59,8 +62,18 @@ public final class MqttGateway {
         ActorRef<Device.Outbound> courier = system.systemActorOf(SessionCourier.create(metrics, devices), "mqtt-session-courier",
                 Props.empty());
         String node = Cluster.get(system).selfMember().address().toString();
+        AuthCache cache = new AuthCache(devices, 100_000, java.time.Duration.ofMinutes(5), java.time.Duration.ofSeconds(10));
+        ActorRef<Device.CredentialsChanged> invalidator = system.systemActorOf(
+                Behaviors.receive(Device.CredentialsChanged.class)
+                        .onMessage(Device.CredentialsChanged.class, m -> {
+                            cache.invalidate(m.key());
+                            return Behaviors.same();
+                        }).build(),
+                "mqtt-auth-cache-invalidator", Props.empty());
+        system.systemActorOf(Topic.create(Device.CredentialsChanged.class, Device.CREDENTIALS_TOPIC),
+                "device-credentials-subscriber", Props.empty()).tell(Topic.subscribe(invalidator));
         DroverExtension extension = new DroverExtension(
-                new DeviceAuthenticator(devices, settings, metrics),
+                new DeviceAuthenticator(cache, settings, metrics),
                 new DeviceAuthorizer(metrics, key -> catchUp(devices, courier, key),
                         key -> devices.ask(key, Device.DeliverPending::new)),
                 new InboundRouter(devices, ingest, settings, metrics, new SeenTracker(devices, settings)),

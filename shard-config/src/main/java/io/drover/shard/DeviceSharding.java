@@ -3,7 +3,10 @@ package io.drover.shard;
 import io.drover.device.Device;
 import io.drover.device.DeviceSettings;
 import java.time.Clock;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.pubsub.Topic;
 import org.apache.pekko.cluster.sharding.typed.ClusterShardingSettings;
 import org.apache.pekko.cluster.sharding.typed.HashCodeMessageExtractor;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
@@ -25,8 +28,11 @@ public final class DeviceSharding {
         ShardSettings shardSettings = ShardSettings.fromConfig(system.settings().config());
         DeviceSettings deviceSettings = DeviceSettings.fromConfig(system.settings().config());
         ClusterSharding sharding = ClusterSharding.get(system);
+        ActorRef<Topic.Command<Device.CredentialsChanged>> credentials = system.systemActorOf(
+                Topic.create(Device.CredentialsChanged.class, Device.CREDENTIALS_TOPIC), "device-credentials-publisher",
+                Props.empty());
         Entity<Device.Command, ?> entity = Entity.of(Device.ENTITY_TYPE_KEY,
-                        ctx -> Device.create(ctx.getEntityId(), deviceSettings, Clock.systemUTC()))
+                        ctx -> Device.create(ctx.getEntityId(), deviceSettings, Clock.systemUTC(), credentials))
                 .withMessageExtractor(new HashCodeMessageExtractor<>(shardSettings.numberOfShards()));
         if (!shardSettings.role().isEmpty()) {
             entity = entity.withSettings(ClusterShardingSettings.create(system).withRole(shardSettings.role()));
