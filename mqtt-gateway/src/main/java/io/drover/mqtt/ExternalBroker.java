@@ -1,6 +1,5 @@
 package io.drover.mqtt;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.drover.device.Device;
 import io.drover.device.DeviceKey;
@@ -125,7 +124,7 @@ final class ExternalBroker {
                 return Done.getInstance();
             });
         }
-        Optional<ObjectNode> patch = jsonObject(payload);
+        Optional<ObjectNode> patch = Outbound.jsonObject(payload);
         if (patch.isEmpty()) {
             return refused(key.get(), topic, "malformed-json", "a reported shadow update is a JSON object (merge patch)");
         }
@@ -136,11 +135,7 @@ final class ExternalBroker {
 
     private CompletionStage<Done> refused(DeviceKey key, String topic, String code, String detail) {
         metrics.message(topic.endsWith("/telemetry") ? "telemetry" : "shadow_reported", code);
-        ObjectNode body = Outbound.JSON.createObjectNode();
-        body.put("code", code);
-        body.put("detail", detail);
-        body.put("topic", topic);
-        body.put("at", Instant.now().toString());
+        ObjectNode body = Outbound.errorBody(topic, code, detail);
         try {
             outbound.offer(MqttMessage.create("devices/" + key.entityId() + "/errors",
                     ByteString.fromArray(Outbound.JSON.writeValueAsBytes(body))).withQos(MqttQoS.atLeastOnce()));
@@ -148,14 +143,5 @@ final class ExternalBroker {
             log.warn("could not queue an error message for {}: {}", key, e.toString());
         }
         return CompletableFuture.completedFuture(Done.getInstance());
-    }
-
-    private static Optional<ObjectNode> jsonObject(byte[] payload) {
-        try {
-            JsonNode n = Outbound.JSON.readTree(payload);
-            return n != null && n.isObject() ? Optional.of((ObjectNode) n) : Optional.empty();
-        } catch (Exception e) {
-            return Optional.empty();
-        }
     }
 }

@@ -107,7 +107,7 @@ final class InboundRouter implements PublishInboundInterceptor {
                 return telemetry.submit(((TelemetryCodec.Samples) r).samples()).thenApply(x -> Outcome.OK);
             }
             case SHADOW_REPORTED: {
-                Optional<ObjectNode> patch = jsonObject(payload);
+                Optional<ObjectNode> patch = Outbound.jsonObject(payload);
                 if (patch.isEmpty()) {
                     return CompletableFuture.completedFuture(refused("malformed-json",
                             "a reported shadow update is a JSON object (merge patch)"));
@@ -138,7 +138,7 @@ final class InboundRouter implements PublishInboundInterceptor {
                             reply instanceof Device.Rejected r ? r.message() : "no shadow"));
                 });
             case COMMAND_RESPONSE: {
-                Optional<ObjectNode> response = jsonObject(payload);
+                Optional<ObjectNode> response = Outbound.jsonObject(payload);
                 if (response.isEmpty()) {
                     return CompletableFuture.completedFuture(refused("malformed-json",
                             "a command response is a JSON object"));
@@ -156,15 +156,6 @@ final class InboundRouter implements PublishInboundInterceptor {
 
     private static Outcome refused(String code, String detail) {
         return new Outcome(code, detail);
-    }
-
-    private static Optional<ObjectNode> jsonObject(byte[] payload) {
-        try {
-            JsonNode n = Outbound.JSON.readTree(payload);
-            return n != null && n.isObject() ? Optional.of((ObjectNode) n) : Optional.empty();
-        } catch (Exception e) {
-            return Optional.empty();
-        }
     }
 
     private static byte[] bytes(ByteBuffer b) {

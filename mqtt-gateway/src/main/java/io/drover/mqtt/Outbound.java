@@ -36,11 +36,26 @@ final class Outbound {
 
     /** Why a message was not taken: {@code devices/{id}/errors}. */
     static void error(String clientId, String deviceId, String topic, String code, String detail) {
+        send(clientId, Topics.errors(deviceId), errorBody(topic, code, detail));
+    }
+
+    /** The body of an error message: {@code {"code", "detail", "topic", "at"}}. */
+    static ObjectNode errorBody(String topic, String code, String detail) {
         ObjectNode body = JSON.createObjectNode();
         body.put("code", code);
         body.put("detail", detail);
         body.put("topic", topic);
         body.put("at", Instant.now().toString());
-        send(clientId, Topics.errors(deviceId), body);
+        return body;
+    }
+
+    /** The payload as a JSON object, if it is one. */
+    static java.util.Optional<ObjectNode> jsonObject(byte[] payload) {
+        try {
+            com.fasterxml.jackson.databind.JsonNode n = JSON.readTree(payload);
+            return n != null && n.isObject() ? java.util.Optional.of((ObjectNode) n) : java.util.Optional.empty();
+        } catch (Exception e) {
+            return java.util.Optional.empty();
+        }
     }
 }
