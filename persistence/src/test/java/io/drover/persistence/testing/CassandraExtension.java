@@ -13,9 +13,9 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * answers on {@code drover.test.cassandra.port} (default 9042); otherwise it starts one, once per
  * build, under {@code <build root>/target/test-cassandra}, shared by the build's later test JVMs.
  *
- * <p>The started Cassandra holds a lease that every test JVM renews while it runs; once nobody
- * renewed it for {@code drover.test.cassandra.lease-seconds} (180 s) it exits by itself, so even a
- * killed build leaves no process behind for long. {@code -Ddrover.test.cassandra.keep=true} keeps it
+ * <p>The started Cassandra holds a lease (a file per port in the temp folder) that every test JVM
+ * using it renews while it runs; once nobody renewed it for {@code drover.test.cassandra.lease-seconds}
+ * (180 s) it exits by itself, so even a killed build leaves no process behind for long. {@code -Ddrover.test.cassandra.keep=true} keeps it
  * running (explicit choice); {@code ./drover cassandra stop --data target/test-cassandra} stops it.
  */
 public final class CassandraExtension implements BeforeAllCallback {
@@ -39,7 +39,9 @@ public final class CassandraExtension implements BeforeAllCallback {
         }
         Path root = Path.of(System.getProperty("drover.build.root", ".")).toAbsolutePath();
         Path dataDir = root.resolve("target").resolve("test-cassandra");
-        Path lease = dataDir.resolve("lease");
+        // One lease per port on this machine, renewed by every test JVM that uses that Cassandra, whichever
+        // build started it: a build that reuses another build's test Cassandra keeps it alive too.
+        Path lease = Path.of(System.getProperty("java.io.tmpdir"), "drover-test-cassandra-" + port() + ".lease");
         boolean keep = Boolean.getBoolean("drover.test.cassandra.keep");
         CassandraLauncher.Settings settings = CassandraLauncher.Settings.of(dataDir, port()).withHeapMb(384);
         if (!keep) {
@@ -49,7 +51,7 @@ public final class CassandraExtension implements BeforeAllCallback {
         if (!launcher.answers()) {
             launcher.start();
         }
-        if (!keep && launcher.runningProcess().isPresent()) {
+        if (!keep) {
             Thread renew = new Thread(() -> {
                 while (true) {
                     CassandraLauncher.touch(lease);
