@@ -74,7 +74,7 @@ class NodeCrashTest {
                 }
             }
             Set<Long> ackedAfter = ConcurrentHashMap.newKeySet();
-            publish(node, tenant, token, resend, ackedAfter);
+            publish(node, tenant, token, base, resend, ackedAfter);
             assertEquals(resend.size(), ackedAfter.size(), "after the restart every message is acknowledged");
 
             CassandraTelemetryStore store = new CassandraTelemetryStore(session, CassandraExtension.TEST_KEYSPACE);
@@ -110,15 +110,12 @@ class NodeCrashTest {
             }
             long ts = base + i;
             i++;
-            c.publishWith().topic("devices/pub/telemetry").qos(MqttQos.AT_LEAST_ONCE)
-                    .payload(("{\"ts\":" + ts + ",\"values\":{\"" + KEY + "\":" + (ts - base) + "}}").getBytes(StandardCharsets.UTF_8))
-                    .send()
-                    .whenComplete((r, e) -> {
-                        if (e == null) {
-                            acked.add(ts);
-                            inFlight.release();
-                        }
-                    });
+            send(c, base, ts).whenComplete((r, e) -> {
+                if (e == null) {
+                    acked.add(ts);
+                    inFlight.release();
+                }
+            });
             if (killed && i > 100_000) {
                 break;
             }
@@ -126,24 +123,28 @@ class NodeCrashTest {
         return i;
     }
 
-    private void publish(NodeProcess node, String tenant, String token, Set<Long> seqs, Set<Long> acked) throws Exception {
+    private void publish(NodeProcess node, String tenant, String token, long base, Set<Long> seqs, Set<Long> acked)
+            throws Exception {
         Mqtt3AsyncClient c = client(node, tenant, token);
         Semaphore inFlight = new Semaphore(32);
-        long base = seqs.stream().mapToLong(Long::longValue).min().orElse(0);
         for (long ts : seqs) {
             inFlight.acquire();
-            c.publishWith().topic("devices/pub/telemetry").qos(MqttQos.AT_LEAST_ONCE)
-                    .payload(("{\"ts\":" + ts + ",\"values\":{\"" + KEY + "\":" + (ts - base) + "}}").getBytes(StandardCharsets.UTF_8))
-                    .send()
-                    .whenComplete((r, e) -> {
-                        if (e == null) {
-                            acked.add(ts);
-                        }
-                        inFlight.release();
-                    });
+            send(c, base, ts).whenComplete((r, e) -> {
+                if (e == null) {
+                    acked.add(ts);
+                }
+                inFlight.release();
+            });
         }
         inFlight.acquire(32);
         c.disconnect().get(10, TimeUnit.SECONDS);
+    }
+
+    /** Message {@code ts - base} of the sequence: its ts is its identity, its value its number. */
+    private static java.util.concurrent.CompletableFuture<?> send(Mqtt3AsyncClient c, long base, long ts) {
+        return c.publishWith().topic("devices/pub/telemetry").qos(MqttQos.AT_LEAST_ONCE)
+                .payload(("{\"ts\":" + ts + ",\"values\":{\"" + KEY + "\":" + (ts - base) + "}}").getBytes(StandardCharsets.UTF_8))
+                .send();
     }
 
     private static Mqtt3AsyncClient client(NodeProcess node, String tenant, String token) throws Exception {
