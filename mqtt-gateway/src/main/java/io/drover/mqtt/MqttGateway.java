@@ -76,7 +76,7 @@ public final class MqttGateway {
                 new DeviceAuthenticator(cache, settings, metrics),
                 new DeviceAuthorizer(metrics, key -> catchUp(devices, courier, key),
                         key -> devices.ask(key, Device.DeliverPending::new)),
-                new InboundRouter(devices, ingest, settings, metrics, new SeenTracker(devices, settings)),
+                new InboundRouter(devices, ingest, settings, metrics, new SeenTracker(devices)),
                 new ConnectivityListener(devices, courier, node));
         EmbeddedBroker broker = new EmbeddedBroker(settings, extension);
         long t0 = System.nanoTime();

@@ -19,7 +19,7 @@ final class SeenTracker {
     private final DeviceClient devices;
     private final Map<DeviceKey, Long> lastTold = new ConcurrentHashMap<>();
 
-    SeenTracker(DeviceClient devices, MqttSettings settings) {
+    SeenTracker(DeviceClient devices) {
         this.devices = devices;
     }
 

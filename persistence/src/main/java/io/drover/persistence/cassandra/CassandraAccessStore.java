@@ -9,7 +9,6 @@ import com.datastax.oss.driver.api.core.cql.Row;
 import io.drover.persistence.AccessStore;
 import io.drover.persistence.ApiKey;
 import io.drover.persistence.Tenant;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -107,9 +106,5 @@ public final class CassandraAccessStore implements AccessStore {
         return new ApiKey(r.getString("key_id"), r.getString("tenant_id"),
                 ApiKey.Role.fromWire(r.getString("role")).orElseThrow(), r.getString("name"),
                 r.getInstant("created_at"), Optional.ofNullable(r.getInstant("expires_at")), r.getString("key_hash"));
-    }
-
-    static Instant orNull(Optional<Instant> i) {
-        return i.orElse(null);
     }
 }
