@@ -150,11 +150,7 @@ class MqttDeviceTest {
                 .topic("devices/o2/telemetry").qos(MqttQos.AT_LEAST_ONCE).payload("{\"x\":1}".getBytes()).send());
         assertEquals(Mqtt5PubAckReasonCode.NOT_AUTHORIZED, pub.getMqttMessage().getReasonCode());
         // HiveMQ then disconnects an MQTT 5 client too
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (p.getState().isConnected() && System.nanoTime() < deadline) {
-            Thread.sleep(20);
-        }
-        assertTrue(!p.getState().isConnected(), "a device that publishes outside its topics is disconnected");
+        assertDisconnected(p, "a device that publishes outside its topics is disconnected");
 
         Mqtt5BlockingClient c = mqtt5("o1", token);
         try {
@@ -203,6 +199,15 @@ class MqttDeviceTest {
         }
         assertEquals(1, stored("e1", "ok").size());
         assertTrue(TestHttp.metrics(node).contains("drover_mqtt_messages_total{outcome=\"malformed-json\",route=\"telemetry\"}"));
+    }
+
+    /** Waits (up to 10 s) for the broker to end the client's connection. */
+    private static void assertDisconnected(Mqtt5BlockingClient client, String why) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (client.getState().isConnected() && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertTrue(!client.getState().isConnected(), why);
     }
 
     /** Polls the device over REST until {@code check} holds (no fixed sleeps). */
@@ -269,11 +274,7 @@ class MqttDeviceTest {
         Mqtt5BlockingClient c = mqtt5("k1", token);
         awaitDevice("k1", d -> d.at("/connectivity/online").asBoolean());
         TestHttp.call(node, "POST", "/api/v1/devices/k1/suspend", admin, null, 200);
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (c.getState().isConnected() && System.nanoTime() < deadline) {
-            Thread.sleep(20);
-        }
-        assertTrue(!c.getState().isConnected(), "the suspended device was disconnected");
+        assertDisconnected(c, "the suspended device was disconnected");
         awaitDevice("k1", d -> !d.at("/connectivity/online").asBoolean());
     }
 

@@ -1,13 +1,8 @@
 package io.drover.mqtt;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.drover.device.Device;
 import io.drover.device.DeviceKey;
-import io.drover.shard.DeviceClient;
-import io.drover.telemetry.TelemetryCodec;
-import io.drover.telemetry.TelemetryIngest;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -53,29 +48,26 @@ final class ExternalBroker {
 
     private static final Logger log = LoggerFactory.getLogger(ExternalBroker.class);
 
-    private final DeviceClient devices;
-    private final TelemetryIngest telemetry;
+    private final DeviceMessages messages;
     private final MqttMetrics metrics;
     private final BoundedSourceQueue<MqttMessage> outbound;
 
-    private ExternalBroker(DeviceClient devices, TelemetryIngest telemetry, MqttMetrics metrics,
-            BoundedSourceQueue<MqttMessage> outbound) {
-        this.devices = devices;
-        this.telemetry = telemetry;
+    private ExternalBroker(DeviceMessages messages, MqttMetrics metrics, BoundedSourceQueue<MqttMessage> outbound) {
+        this.messages = messages;
         this.metrics = metrics;
         this.outbound = outbound;
     }
 
     /** Starts the ingest; completes once the first subscription is in place (messages are then kept for us). */
-    static CompletionStage<Done> start(ActorSystem<?> system, MqttSettings.External s, String nodeId, DeviceClient devices,
-            TelemetryIngest telemetry, MqttMetrics metrics) {
+    static CompletionStage<Done> start(ActorSystem<?> system, MqttSettings.External s, String nodeId,
+            DeviceMessages messages, MqttMetrics metrics) {
         CompletableFuture<Done> subscribed = new CompletableFuture<>();
         String clientId = s.clientId().isEmpty() ? "drover-" + nodeId : s.clientId();
         MqttConnectionSettings in = connection(s, clientId).withCleanSession(false);
         MqttConnectionSettings out = connection(s, clientId + "-out");
         BoundedSourceQueue<MqttMessage> outQueue = Source.<MqttMessage>queue(s.bufferSize())
                 .to(MqttSink.create(out, MqttQoS.atLeastOnce())).run(system);
-        ExternalBroker broker = new ExternalBroker(devices, telemetry, metrics, outQueue);
+        ExternalBroker broker = new ExternalBroker(messages, metrics, outQueue);
         String share = "$share/" + s.sharedGroup() + "/";
         MqttSubscriptions subscriptions = MqttSubscriptions.create(List.of(
                 Pair.create(share + "devices/+/telemetry", MqttQoS.atLeastOnce()),
@@ -114,27 +106,20 @@ final class ExternalBroker {
             return CompletableFuture.completedFuture(Done.getInstance());
         }
         byte[] payload = m.message().payload().toArray();
-        if (parts[2].equals("telemetry")) {
-            TelemetryCodec.Result r = telemetry.codec().decode(key.get(), payload, Instant.now());
-            if (r instanceof TelemetryCodec.Invalid bad) {
-                return refused(key.get(), topic, bad.code(), bad.detail());
+        String route = parts[2].equals("telemetry") ? "telemetry" : "shadow_reported";
+        CompletionStage<DeviceMessages.Outcome> work = route.equals("telemetry")
+                ? messages.telemetry(key.get(), payload) : messages.reported(key.get(), payload);
+        return work.thenApply(outcome -> {
+            metrics.message(route, outcome.code());
+            if (!outcome.ok()) {
+                error(key.get(), topic, outcome.code(), outcome.detail());
             }
-            return telemetry.submit(((TelemetryCodec.Samples) r).samples()).thenApply(x -> {
-                metrics.message("telemetry", "ok");
-                return Done.getInstance();
-            });
-        }
-        Optional<ObjectNode> patch = Outbound.jsonObject(payload);
-        if (patch.isEmpty()) {
-            return refused(key.get(), topic, "malformed-json", "a reported shadow update is a JSON object (merge patch)");
-        }
-        return devices.updateReported(key.get(), patch.get(), Optional.empty()).thenCompose(reply -> reply instanceof Device.Rejected rej
-                ? refused(key.get(), topic, rej.code().name().toLowerCase().replace('_', '-'), rej.message())
-                : CompletableFuture.completedFuture(Done.getInstance()));
+            return Done.getInstance();
+        });
     }
 
-    private CompletionStage<Done> refused(DeviceKey key, String topic, String code, String detail) {
-        metrics.message(topic.endsWith("/telemetry") ? "telemetry" : "shadow_reported", code);
+    /** Why a message was not taken, on {@code devices/{tenant}:{device}/errors}. */
+    private void error(DeviceKey key, String topic, String code, String detail) {
         ObjectNode body = Outbound.errorBody(topic, code, detail);
         try {
             outbound.offer(MqttMessage.create("devices/" + key.entityId() + "/errors",
@@ -142,6 +127,5 @@ final class ExternalBroker {
         } catch (Exception e) {
             log.warn("could not queue an error message for {}: {}", key, e.toString());
         }
-        return CompletableFuture.completedFuture(Done.getInstance());
     }
 }

@@ -1,6 +1,5 @@
 package io.drover.mqtt;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.hivemq.extension.sdk.api.async.Async;
 import com.hivemq.extension.sdk.api.async.TimeoutFallback;
@@ -11,10 +10,8 @@ import com.hivemq.extension.sdk.api.packets.publish.AckReasonCode;
 import io.drover.device.Device;
 import io.drover.device.DeviceKey;
 import io.drover.shard.DeviceClient;
-import io.drover.telemetry.TelemetryCodec;
 import io.drover.telemetry.TelemetryIngest;
 import java.nio.ByteBuffer;
-import java.time.Instant;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -33,26 +30,17 @@ import java.util.concurrent.CompletionStage;
  */
 final class InboundRouter implements PublishInboundInterceptor {
 
-    /** The effect of a message: done, or refused with a code sent to the device. */
-    private record Outcome(String code, String detail) {
-        static final Outcome OK = new Outcome("ok", null);
-
-        boolean ok() {
-            return this == OK;
-        }
-    }
-
     private final DeviceClient devices;
-    private final TelemetryIngest telemetry;
+    private final DeviceMessages messages;
     private final MqttSettings settings;
     private final MqttMetrics metrics;
     private final SeenTracker seen;
 
-    InboundRouter(DeviceClient devices, TelemetryIngest telemetry, MqttSettings settings, MqttMetrics metrics,
+    InboundRouter(DeviceClient devices, DeviceMessages messages, MqttSettings settings, MqttMetrics metrics,
             SeenTracker seen) {
         this.seen = seen;
         this.devices = devices;
-        this.telemetry = telemetry;
+        this.messages = messages;
         this.settings = settings;
         this.metrics = metrics;
     }
@@ -72,7 +60,7 @@ final class InboundRouter implements PublishInboundInterceptor {
         String routeName = route.get().kind().name().toLowerCase();
         Async<PublishInboundOutput> async = output.async(settings.ingestTimeout(), TimeoutFallback.FAILURE,
                 AckReasonCode.UNSPECIFIED_ERROR, "not durable within " + settings.ingestTimeout());
-        CompletionStage<Outcome> work;
+        CompletionStage<DeviceMessages.Outcome> work;
         try {
             work = handle(clientId, key.get(), topic, route.get(), payload);
         } catch (RuntimeException e) {
@@ -97,32 +85,12 @@ final class InboundRouter implements PublishInboundInterceptor {
         });
     }
 
-    private CompletionStage<Outcome> handle(String clientId, DeviceKey key, String topic, Topics.Route route, byte[] payload) {
+    private CompletionStage<DeviceMessages.Outcome> handle(String clientId, DeviceKey key, String topic, Topics.Route route, byte[] payload) {
         switch (route.kind()) {
-            case TELEMETRY: {
-                TelemetryCodec.Result r = telemetry.codec().decode(key, payload, Instant.now());
-                if (r instanceof TelemetryCodec.Invalid bad) {
-                    return CompletableFuture.completedFuture(refused(bad.code(), bad.detail()));
-                }
-                return telemetry.submit(((TelemetryCodec.Samples) r).samples()).thenApply(x -> Outcome.OK);
-            }
-            case SHADOW_REPORTED: {
-                Optional<ObjectNode> patch = Outbound.jsonObject(payload);
-                if (patch.isEmpty()) {
-                    return CompletableFuture.completedFuture(refused("malformed-json",
-                            "a reported shadow update is a JSON object (merge patch)"));
-                }
-                if (payload.length > settings.maxPayloadBytes()) {
-                    return CompletableFuture.completedFuture(refused("payload-too-large",
-                            "the payload is larger than " + settings.maxPayloadBytes() + " bytes"));
-                }
-                return devices.updateReported(key, patch.get(), Optional.empty()).thenApply(reply -> {
-                    if (reply instanceof Device.Rejected rej) {
-                        return refused(rej.code().name().toLowerCase().replace('_', '-'), rej.message());
-                    }
-                    return Outcome.OK;
-                });
-            }
+            case TELEMETRY:
+                return messages.telemetry(key, payload);
+            case SHADOW_REPORTED:
+                return messages.reported(key, payload);
             case SHADOW_GET:
                 return devices.getShadow(key).thenCompose(reply -> {
                     if (reply instanceof Device.ShadowDetails s) {
@@ -132,30 +100,16 @@ final class InboundRouter implements PublishInboundInterceptor {
                         body.set("reported", s.shadow().reported());
                         body.set("delta", s.shadow().delta());
                         return Outbound.send(clientId, Topics.shadowGetAccepted(key.deviceId()), body)
-                                .thenApply(x -> Outcome.OK);
+                                .thenApply(x -> DeviceMessages.Outcome.OK);
                     }
-                    return CompletableFuture.completedFuture(refused("shadow-unavailable",
-                            reply instanceof Device.Rejected r ? r.message() : "no shadow"));
+                    return DeviceMessages.refused("shadow-unavailable",
+                            reply instanceof Device.Rejected r ? r.message() : "no shadow");
                 });
-            case COMMAND_RESPONSE: {
-                Optional<ObjectNode> response = Outbound.jsonObject(payload);
-                if (response.isEmpty()) {
-                    return CompletableFuture.completedFuture(refused("malformed-json",
-                            "a command response is a JSON object"));
-                }
-                String id = route.commandId().orElseThrow();
-                return devices.ask(key, r -> new Device.RecordCommandResponse(id, response.get(), Instant.now(), r))
-                        .thenApply(reply -> reply instanceof Device.Rejected rej
-                                ? refused("unknown-command", rej.message()) : Outcome.OK);
-            }
+            case COMMAND_RESPONSE:
+                return messages.commandResponse(key, route.commandId().orElseThrow(), payload);
             default:
-                return CompletableFuture.completedFuture(refused("not-supported-yet",
-                        "this node does not process " + topic + " yet"));
+                return DeviceMessages.refused("not-supported-yet", "this node does not process " + topic + " yet");
         }
-    }
-
-    private static Outcome refused(String code, String detail) {
-        return new Outcome(code, detail);
     }
 
     private static byte[] bytes(ByteBuffer b) {

@@ -49,10 +49,11 @@ public final class MqttGateway {
             PrometheusRegistry registry) throws Exception {
         MqttSettings settings = MqttSettings.fromConfig(system.settings().config());
         MqttMetrics metrics = new MqttMetrics(registry);
+        DeviceMessages messages = new DeviceMessages(devices, ingest, settings.maxPayloadBytes());
         if (settings.external().enabled()) {
             var self = Cluster.get(system).selfMember().address();
             ExternalBroker.start(system, settings.external(),
-                            self.host().getOrElse(() -> "local") + "-" + self.port().getOrElse(() -> 0), devices, ingest, metrics)
+                            self.host().getOrElse(() -> "local") + "-" + self.port().getOrElse(() -> 0), messages, metrics)
                     .toCompletableFuture().get(60, TimeUnit.SECONDS); // the node is not up before its subscription is
         }
         if (!settings.embeddedRuns()) {
@@ -76,7 +77,7 @@ public final class MqttGateway {
                 new DeviceAuthenticator(cache, settings, metrics),
                 new DeviceAuthorizer(metrics, key -> catchUp(devices, courier, key),
                         key -> devices.ask(key, Device.DeliverPending::new)),
-                new InboundRouter(devices, ingest, settings, metrics, new SeenTracker(devices)),
+                new InboundRouter(devices, messages, settings, metrics, new SeenTracker(devices)),
                 new ConnectivityListener(devices, courier, node));
         EmbeddedBroker broker = new EmbeddedBroker(settings, extension);
         long t0 = System.nanoTime();

@@ -50,20 +50,15 @@ public final class SchemaRunner {
                 + "version int PRIMARY KEY, file text, checksum text, applied_at timestamp)");
         session.execute("CREATE TABLE IF NOT EXISTS " + ks + ".schema_lock (id text PRIMARY KEY, owner text)");
 
+        List<Migration> all = migrations();
+        if (pending(all, appliedChecksums()).isEmpty()) {
+            return List.of(); // the usual start: nothing to apply, no lock taken
+        }
         String owner = UUID.randomUUID().toString();
         acquireLock(owner);
         try {
-            Map<Integer, String> applied = appliedChecksums();
             List<Integer> done = new ArrayList<>();
-            for (Migration m : migrations()) {
-                String known = applied.get(m.version());
-                if (known != null) {
-                    if (!known.equals(m.checksum())) {
-                        throw new IllegalStateException("schema file " + m.file() + " changed after it was applied "
-                                + "to keyspace " + ks + "; add a new versioned file instead");
-                    }
-                    continue;
-                }
+            for (Migration m : pending(all, appliedChecksums())) { // again under the lock: another node may have applied some
                 long t0 = System.nanoTime();
                 for (String stmt : statements(m.cql())) {
                     session.execute(SimpleStatement.newInstance(stmt).setTimeout(Duration.ofSeconds(60)));
@@ -79,6 +74,21 @@ public final class SchemaRunner {
             session.execute(SimpleStatement.newInstance(
                     "DELETE FROM " + ks + ".schema_lock WHERE id = 'migrate' IF owner = ?", owner));
         }
+    }
+
+    /** The migrations not applied yet; fails when an applied file was edited afterwards. */
+    private List<Migration> pending(List<Migration> all, Map<Integer, String> applied) {
+        List<Migration> out = new ArrayList<>();
+        for (Migration m : all) {
+            String known = applied.get(m.version());
+            if (known == null) {
+                out.add(m);
+            } else if (!known.equals(m.checksum())) {
+                throw new IllegalStateException("schema file " + m.file() + " changed after it was applied "
+                        + "to keyspace " + settings.keyspace() + "; add a new versioned file instead");
+            }
+        }
+        return out;
     }
 
     public Map<Integer, String> appliedChecksums() {
