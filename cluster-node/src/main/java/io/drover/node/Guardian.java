@@ -2,7 +2,6 @@ package io.drover.node;
 
 import io.drover.http.HttpApi;
 import io.drover.mqtt.MqttGateway;
-import io.drover.telemetry.TelemetryIngest;
 import io.drover.telemetry.TelemetryStreams;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.drover.persistence.DroverPersistence;
@@ -47,10 +46,11 @@ public final class Guardian {
                         try {
                             DeviceClient devices = DeviceSharding.init(system);
                             PrometheusRegistry registry = new PrometheusRegistry(); // one per node
-                            TelemetryIngest telemetry = TelemetryStreams.init(system, m.persistence().telemetry(), registry);
+                            TelemetryStreams.Started telemetry = TelemetryStreams.init(system, m.persistence().telemetry(),
+                                    registry);
                             CompletableFuture<MqttGateway> mqtt = CompletableFuture.supplyAsync(() -> {
                                 try {
-                                    return MqttGateway.init(system, devices, telemetry, registry);
+                                    return MqttGateway.init(system, devices, telemetry.hub(), registry);
                                 } catch (Exception e) {
                                     throw new java.util.concurrent.CompletionException(e);
                                 }

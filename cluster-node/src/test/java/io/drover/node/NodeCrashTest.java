@@ -77,7 +77,7 @@ class NodeCrashTest {
             publish(node, tenant, token, base, resend, ackedAfter);
             assertEquals(resend.size(), ackedAfter.size(), "after the restart every message is acknowledged");
 
-            CassandraTelemetryStore store = new CassandraTelemetryStore(session, CassandraExtension.TEST_KEYSPACE);
+            var store = io.drover.persistence.testing.TestStores.telemetry(session, CassandraExtension.TEST_KEYSPACE);
             List<TelemetrySample> rows = store.read(tenant, "pub", KEY, Instant.ofEpochMilli(base),
                     Instant.ofEpochMilli(base + sent), 100_000).toCompletableFuture().get(30, TimeUnit.SECONDS);
             Set<Long> stored = new HashSet<>();

@@ -22,6 +22,10 @@ public final class ApiMetrics {
     private final Histogram twinLatency;
     private final Counter rejected;
 
+    public PrometheusRegistry registry() {
+        return registry;
+    }
+
     public ApiMetrics(PrometheusRegistry registry, boolean withJvm) {
         this.registry = registry;
         httpRequests = Counter.builder().name("drover_http_requests_total")

@@ -2,6 +2,8 @@ package io.drover.http;
 
 import static org.apache.pekko.http.javadsl.server.Directives.concat;
 import static org.apache.pekko.http.javadsl.server.Directives.extractRequest;
+import static org.apache.pekko.http.javadsl.server.Directives.extractUnmatchedPath;
+import static org.apache.pekko.http.javadsl.server.Directives.parameterOptional;
 import static org.apache.pekko.http.javadsl.server.Directives.handleExceptions;
 import static org.apache.pekko.http.javadsl.server.Directives.handleRejections;
 import static org.apache.pekko.http.javadsl.server.Directives.mapResponse;
@@ -10,6 +12,7 @@ import static org.apache.pekko.http.javadsl.server.Directives.optionalHeaderValu
 import static org.apache.pekko.http.javadsl.server.Directives.pathPrefix;
 import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
 
+import java.util.Optional;
 import java.util.UUID;
 import java.util.regex.Pattern;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
@@ -31,11 +34,15 @@ public final class ApiRoutes {
     private final TenantRoutes tenants;
     private final ApiKeyRoutes apiKeys;
     private final HealthRoutes health;
+    private final TelemetryRoutes telemetry;
+    private final LiveRoutes live;
     private final ApiMetrics metrics;
     private final RejectionHandler rejections = Problems.rejectionHandler();
 
     public ApiRoutes(Authenticator auth, DeviceApiRoutes deviceApi, DeviceRoutes devices, TenantRoutes tenants,
-            ApiKeyRoutes apiKeys, HealthRoutes health, ApiMetrics metrics) {
+            ApiKeyRoutes apiKeys, TelemetryRoutes telemetry, LiveRoutes live, HealthRoutes health, ApiMetrics metrics) {
+        this.telemetry = telemetry;
+        this.live = live;
         this.auth = auth;
         this.deviceApi = deviceApi;
         this.devices = devices;
@@ -63,10 +70,17 @@ public final class ApiRoutes {
 
     private Route api() {
         return concat(deviceApi.route(), optionalHeaderValueByName("Authorization", header ->
-                onSuccess(auth.authenticate(header), principal -> concat(
-                        devices.route(principal),
-                        tenants.route(principal),
-                        apiKeys.route(principal)))));
+                extractUnmatchedPath(rest -> parameterOptional("access_token", token -> {
+                    // Browsers cannot set headers on a WebSocket: /ws also takes the key as ?access_token=.
+                    Optional<String> credentials = header.isEmpty() && rest.equals("/ws")
+                            ? token.map(t -> "Bearer " + t) : header;
+                    return onSuccess(auth.authenticate(credentials), principal -> concat(
+                            devices.route(principal),
+                            telemetry.tenantRoute(principal),
+                            live.route(principal),
+                            tenants.route(principal),
+                            apiKeys.route(principal)));
+                }))));
     }
 
     /** The route template for metrics: ids replaced so label cardinality stays bounded. */

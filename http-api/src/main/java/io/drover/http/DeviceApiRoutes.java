@@ -13,7 +13,7 @@ import io.drover.device.Device;
 import io.drover.device.DeviceKey;
 import io.drover.shard.DeviceClient;
 import io.drover.telemetry.TelemetryCodec;
-import io.drover.telemetry.TelemetryIngest;
+import io.drover.telemetry.TelemetryHub;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
@@ -32,11 +32,11 @@ import org.apache.pekko.http.javadsl.server.Route;
 public final class DeviceApiRoutes {
 
     private final DeviceClient devices;
-    private final TelemetryIngest telemetry;
+    private final TelemetryHub telemetry;
     private final ApiMetrics metrics;
     private final Bodies bodies;
 
-    public DeviceApiRoutes(DeviceClient devices, TelemetryIngest telemetry, ApiMetrics metrics, Bodies bodies) {
+    public DeviceApiRoutes(DeviceClient devices, TelemetryHub telemetry, ApiMetrics metrics, Bodies bodies) {
         this.devices = devices;
         this.telemetry = telemetry;
         this.metrics = metrics;
@@ -85,7 +85,7 @@ public final class DeviceApiRoutes {
         return telemetry.submit(samples)
                 .exceptionally(e -> {
                     Throwable c = Problems.unwrap(e);
-                    if (c instanceof TelemetryIngest.Overloaded) {
+                    if (c instanceof TelemetryHub.Overloaded) {
                         metrics.rejected("overloaded");
                         throw new ApiProblem(StatusCodes.SERVICE_UNAVAILABLE, "overloaded",
                                 "Drover is taking telemetry more slowly than it arrives; send again shortly",

@@ -43,10 +43,12 @@ public final class DeviceRoutes {
     private final HttpSettings settings;
     private final ShadowRoutes shadow;
     private final CommandRoutes commands;
+    private final TelemetryRoutes telemetry;
 
     public DeviceRoutes(DeviceClient devices, DeviceDirectory directory, ShadowRoutes shadow, CommandRoutes commands,
-            ApiMetrics metrics, Bodies bodies, HttpSettings settings) {
+            TelemetryRoutes telemetry, ApiMetrics metrics, Bodies bodies, HttpSettings settings) {
         this.commands = commands;
+        this.telemetry = telemetry;
         this.devices = devices;
         this.directory = directory;
         this.shadow = shadow;
@@ -74,7 +76,8 @@ public final class DeviceRoutes {
                                     put(() -> setCertificate(principal, key)),
                                     delete(() -> removeCertificate(principal, key)))),
                             pathPrefix("shadow", () -> shadow.route(principal, key)),
-                            pathPrefix("commands", () -> commands.route(principal, key)));
+                            pathPrefix("commands", () -> commands.route(principal, key)),
+                            pathPrefix("telemetry", () -> telemetry.deviceRoute(key)));
                 })));
     }
 

@@ -86,6 +86,18 @@ public final class Dtos {
 
     public record ShadowChanges(String deviceId, List<ShadowChangeDto> changes) {}
 
+    /** A tenant's retention in days; in a PUT, a missing field means the deployment's default. */
+    public record RetentionDto(Integer rawDays, Integer rollup1mDays, Integer rollup1hDays) {}
+
+    /** What GET/PUT retention answer: the days in force and what the tenant set itself. */
+    public record RetentionView(RetentionDto effective, RetentionDto overrides) {
+        static RetentionView of(io.drover.persistence.Retention.Overrides o, io.drover.persistence.Retention defaults) {
+            var r = io.drover.persistence.Retention.of(o, defaults);
+            return new RetentionView(new RetentionDto(r.rawDays(), r.rollup1mDays(), r.rollup1hDays()),
+                    new RetentionDto(o.rawDays(), o.rollup1mDays(), o.rollup1hDays()));
+        }
+    }
+
     public record TenantDto(String id, String name, Instant createdAt) {
         static TenantDto of(Tenant t) {
             return new TenantDto(t.tenantId(), t.name(), t.createdAt());

@@ -5,7 +5,12 @@ import io.drover.persistence.DeviceDirectory;
 import io.drover.persistence.DroverPersistence;
 import io.drover.persistence.ShadowHistory;
 import io.drover.shard.DeviceClient;
-import io.drover.telemetry.TelemetryIngest;
+import io.drover.persistence.RetentionPolicy;
+import io.drover.persistence.TelemetryStore;
+import io.drover.telemetry.LiveFeed;
+import io.drover.telemetry.TelemetryHub;
+import io.drover.telemetry.TelemetryStreams;
+import java.util.Optional;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.time.Clock;
 import java.util.Map;
@@ -21,19 +26,23 @@ public final class HttpApi {
 
     private HttpApi() {}
 
-    public static ApiRoutes routes(HttpSettings settings, DeviceClient twins, AccessStore access,
-            DeviceDirectory directory, ShadowHistory history, TelemetryIngest telemetry, HealthRoutes.Readiness readiness,
-            ApiMetrics metrics, Clock clock) {
+    public static ApiRoutes routes(ActorSystem<?> system, HttpSettings settings, DeviceClient twins, AccessStore access,
+            DeviceDirectory directory, ShadowHistory history, TelemetryHub telemetry, TelemetryStore telemetryStore,
+            RetentionPolicy retention, Optional<LiveFeed> live, HealthRoutes.Readiness readiness, ApiMetrics metrics,
+            Clock clock) {
         Bodies bodies = new Bodies(settings);
         DeviceClient devices = new MeteredDeviceClient(twins, metrics);
         Authenticator auth = new Authenticator(access, settings, metrics, clock);
         ApiKeys keys = new ApiKeys(access, clock);
         ShadowRoutes shadow = new ShadowRoutes(devices, history, metrics, bodies);
+        TelemetryRoutes telemetryRoutes = new TelemetryRoutes(telemetryStore, devices, directory, metrics,
+                settings.telemetry(), clock);
         return new ApiRoutes(auth, new DeviceApiRoutes(devices, telemetry, metrics, bodies),
-                new DeviceRoutes(devices, directory, shadow, new CommandRoutes(devices, metrics, bodies), metrics, bodies,
-                        settings),
-                new TenantRoutes(access, keys, metrics, bodies, clock),
+                new DeviceRoutes(devices, directory, shadow, new CommandRoutes(devices, metrics, bodies), telemetryRoutes,
+                        metrics, bodies, settings),
+                new TenantRoutes(access, keys, retention, metrics, bodies, clock),
                 new ApiKeyRoutes(access, keys, auth, metrics, bodies, clock),
+                telemetryRoutes, new LiveRoutes(system, live, devices, metrics, settings.live()),
                 new HealthRoutes(readiness, metrics), metrics);
     }
 
@@ -47,11 +56,12 @@ public final class HttpApi {
     }
 
     public static CompletionStage<ServerBinding> init(ActorSystem<?> system, DeviceClient devices,
-            DroverPersistence persistence, TelemetryIngest telemetry, PrometheusRegistry registry) {
+            DroverPersistence persistence, TelemetryStreams.Started telemetry, PrometheusRegistry registry) {
         HttpSettings settings = HttpSettings.fromConfig(system.settings().config());
         ApiMetrics metrics = new ApiMetrics(registry, true);
-        ApiRoutes routes = routes(settings, devices, persistence.access(), persistence.devices(), persistence.history(),
-                telemetry, readiness(system, persistence, settings), metrics, Clock.systemUTC());
+        ApiRoutes routes = routes(system, settings, devices, persistence.access(), persistence.devices(),
+                persistence.history(), telemetry.hub(), persistence.telemetry(), persistence.retention(),
+                Optional.of(telemetry.live()), readiness(system, persistence, settings), metrics, Clock.systemUTC());
         return Http.get(system).newServerAt(settings.interfaceName(), settings.port())
                 .bind(routes.route())
                 .thenApply(b -> b.addToCoordinatedShutdown(settings.shutdownDeadline(), system));

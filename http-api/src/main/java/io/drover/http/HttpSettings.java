@@ -16,7 +16,16 @@ public record HttpSettings(
         Duration authCacheTtl,
         int authCacheSize,
         Duration readinessTimeout,
-        Duration shutdownDeadline) {
+        Duration shutdownDeadline,
+        Telemetry telemetry,
+        Live live) {
+
+    /** {@code drover.http.telemetry}: query limits. */
+    public record Telemetry(int defaultLimit, int maxPoints, int maxKeys, Duration maxRawRange, int maxRollupRows,
+            int maxLatestDevices) {}
+
+    /** {@code drover.http.live}: the WebSocket. */
+    public record Live(int bufferSize, int maxSubscriptions, int maxMessageBytes) {}
 
     public static HttpSettings fromConfig(Config root) {
         Config c = root.getConfig("drover.http");
@@ -32,6 +41,11 @@ public record HttpSettings(
                 c.getDuration("auth-cache.ttl"),
                 c.getInt("auth-cache.size"),
                 c.getDuration("readiness-timeout"),
-                c.getDuration("shutdown-deadline"));
+                c.getDuration("shutdown-deadline"),
+                new Telemetry(c.getInt("telemetry.default-limit"), c.getInt("telemetry.max-points"),
+                        c.getInt("telemetry.max-keys"), c.getDuration("telemetry.max-raw-range"),
+                        c.getInt("telemetry.max-rollup-rows"), c.getInt("telemetry.max-latest-devices")),
+                new Live(c.getInt("live.buffer-size"), c.getInt("live.max-subscriptions"),
+                        (int) c.getMemorySize("live.max-message-size").toBytes()));
     }
 }

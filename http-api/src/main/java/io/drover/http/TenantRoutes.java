@@ -7,12 +7,16 @@ import static org.apache.pekko.http.javadsl.server.Directives.path;
 import static org.apache.pekko.http.javadsl.server.Directives.pathEnd;
 import static org.apache.pekko.http.javadsl.server.Directives.pathPrefix;
 import static org.apache.pekko.http.javadsl.server.Directives.post;
+import static org.apache.pekko.http.javadsl.server.Directives.put;
 import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
 
 import io.drover.device.DeviceKey;
 import io.drover.persistence.AccessStore;
 import io.drover.persistence.ApiKey;
+import io.drover.persistence.Retention;
+import io.drover.persistence.RetentionPolicy;
 import io.drover.persistence.Tenant;
+import java.util.concurrent.CompletionStage;
 import java.time.Clock;
 import java.util.Optional;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
@@ -27,9 +31,12 @@ public final class TenantRoutes {
     private final ApiMetrics metrics;
     private final Bodies bodies;
     private final Clock clock;
+    private final RetentionPolicy retention;
 
-    public TenantRoutes(AccessStore store, ApiKeys keys, ApiMetrics metrics, Bodies bodies, Clock clock) {
+    public TenantRoutes(AccessStore store, ApiKeys keys, RetentionPolicy retention, ApiMetrics metrics, Bodies bodies,
+            Clock clock) {
         this.store = store;
+        this.retention = retention;
         this.keys = keys;
         this.metrics = metrics;
         this.bodies = bodies;
@@ -39,7 +46,47 @@ public final class TenantRoutes {
     public Route route(Principal principal) {
         return pathPrefix("tenants", () -> concat(
                 pathEnd(() -> post(() -> create(principal))),
-                path(segment(), id -> get(() -> one(principal, id)))));
+                path(segment(), id -> get(() -> one(principal, id))),
+                path(segment().slash("retention"), id -> concat(
+                        get(() -> retention(principal, id)),
+                        put(() -> setRetention(principal, id))))));
+    }
+
+    private void requireSameTenant(Principal principal, String id) {
+        if (!principal.platformAdmin() && !principal.tenantId().equals(id)) {
+            throw ApiProblem.notFound("tenant-not-found", "tenant " + id + " does not exist");
+        }
+    }
+
+    private CompletionStage<Tenant> existing(String id) {
+        return metrics.cassandra("tenant_get", () -> store.tenant(id)).thenApply(t -> t
+                .orElseThrow(() -> ApiProblem.notFound("tenant-not-found", "tenant " + id + " does not exist")));
+    }
+
+    private Route retention(Principal principal, String id) {
+        requireSameTenant(principal, id);
+        return completeWithFuture(existing(id)
+                .thenCompose(t -> metrics.cassandra("tenant_retention_get", () -> store.retention(id)))
+                .thenApply(o -> ApiJson.response(StatusCodes.OK, Dtos.RetentionView.of(o, retention.defaults()))));
+    }
+
+    private Route setRetention(Principal principal, String id) {
+        return bodies.json(Dtos.RetentionDto.class, body -> {
+            requireSameTenant(principal, id);
+            principal.requireAdmin();
+            Retention.Overrides o;
+            try {
+                o = new Retention.Overrides(body.rawDays(), body.rollup1mDays(), body.rollup1hDays());
+            } catch (IllegalArgumentException e) {
+                throw ApiProblem.badRequest("invalid-retention", e.getMessage());
+            }
+            return completeWithFuture(existing(id)
+                    .thenCompose(t -> metrics.cassandra("tenant_retention_set", () -> store.setRetention(id, o)))
+                    .thenApply(x -> {
+                        retention.invalidate(id);
+                        return ApiJson.response(StatusCodes.OK, Dtos.RetentionView.of(o, retention.defaults()));
+                    }));
+        });
     }
 
     private Route create(Principal principal) {

@@ -5,7 +5,7 @@ import io.drover.device.Device;
 import io.drover.device.DeviceKey;
 import io.drover.shard.DeviceClient;
 import io.drover.telemetry.TelemetryCodec;
-import io.drover.telemetry.TelemetryIngest;
+import io.drover.telemetry.TelemetryHub;
 import java.time.Instant;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -29,10 +29,10 @@ final class DeviceMessages {
     }
 
     private final DeviceClient devices;
-    private final TelemetryIngest telemetry;
+    private final TelemetryHub telemetry;
     private final int maxPayloadBytes;
 
-    DeviceMessages(DeviceClient devices, TelemetryIngest telemetry, int maxPayloadBytes) {
+    DeviceMessages(DeviceClient devices, TelemetryHub telemetry, int maxPayloadBytes) {
         this.devices = devices;
         this.telemetry = telemetry;
         this.maxPayloadBytes = maxPayloadBytes;

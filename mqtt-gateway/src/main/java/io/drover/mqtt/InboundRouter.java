@@ -10,7 +10,7 @@ import com.hivemq.extension.sdk.api.packets.publish.AckReasonCode;
 import io.drover.device.Device;
 import io.drover.device.DeviceKey;
 import io.drover.shard.DeviceClient;
-import io.drover.telemetry.TelemetryIngest;
+import io.drover.telemetry.TelemetryHub;
 import java.nio.ByteBuffer;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -77,7 +77,7 @@ final class InboundRouter implements PublishInboundInterceptor {
             } else {
                 Throwable cause = err instanceof java.util.concurrent.CompletionException && err.getCause() != null
                         ? err.getCause() : err;
-                String code = cause instanceof TelemetryIngest.Overloaded ? "overloaded" : "not-durable";
+                String code = cause instanceof TelemetryHub.Overloaded ? "overloaded" : "not-durable";
                 metrics.message(routeName, code);
                 output.preventPublishDelivery(AckReasonCode.UNSPECIFIED_ERROR, code);
             }

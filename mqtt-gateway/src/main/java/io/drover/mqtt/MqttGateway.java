@@ -2,7 +2,7 @@ package io.drover.mqtt;
 
 import io.drover.device.Device;
 import io.drover.device.DeviceKey;
-import io.drover.telemetry.TelemetryIngest;
+import io.drover.telemetry.TelemetryHub;
 import io.drover.shard.DeviceClient;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.util.concurrent.TimeUnit;
@@ -45,7 +45,7 @@ public final class MqttGateway {
         });
     }
 
-    public static MqttGateway init(ActorSystem<?> system, DeviceClient devices, TelemetryIngest ingest,
+    public static MqttGateway init(ActorSystem<?> system, DeviceClient devices, TelemetryHub ingest,
             PrometheusRegistry registry) throws Exception {
         MqttSettings settings = MqttSettings.fromConfig(system.settings().config());
         MqttMetrics metrics = new MqttMetrics(registry);

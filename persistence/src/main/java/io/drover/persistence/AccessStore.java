@@ -18,6 +18,12 @@ public interface AccessStore {
 
     CompletionStage<List<ApiKey>> keysOf(String tenantId);
 
+    /** A tenant's retention overrides ({@link Retention.Overrides#NONE} when none was set). */
+    CompletionStage<Retention.Overrides> retention(String tenantId);
+
+    /** Replaces a tenant's retention overrides. */
+    CompletionStage<Void> setRetention(String tenantId, Retention.Overrides overrides);
+
     /** Deletes a tenant's key; completes with false when the tenant has no such key. */
     CompletionStage<Boolean> deleteKey(String tenantId, String keyId);
 }

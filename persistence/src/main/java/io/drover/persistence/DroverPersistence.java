@@ -28,6 +28,7 @@ public final class DroverPersistence {
     private final DeviceDirectory devices;
     private final ShadowHistory history;
     private final TelemetryStore telemetry;
+    private final RetentionPolicy retention;
 
     private DroverPersistence(PersistenceSettings settings, CqlSession session, ActorSystem<?> system) {
         this.settings = settings;
@@ -35,7 +36,12 @@ public final class DroverPersistence {
         this.access = new CassandraAccessStore(session, settings.keyspace());
         this.devices = new CassandraDeviceDirectory(session, settings.keyspace(), settings.deviceDirectoryBuckets());
         this.history = ShadowHistory.onCassandra(system);
-        this.telemetry = new io.drover.persistence.cassandra.CassandraTelemetryStore(session, settings.keyspace());
+        var config = system.settings().config();
+        this.retention = new RetentionPolicy(access, Retention.fromConfig(config),
+                config.getDuration("drover.persistence.retention.cache-ttl"),
+                config.getInt("drover.persistence.retention.max-cached-tenants"), java.time.Clock.systemUTC());
+        this.telemetry = new io.drover.persistence.cassandra.CassandraTelemetryStore(session, settings.keyspace(), retention,
+                config.getDuration("drover.persistence.rollup-mark-margin"), java.time.Clock.systemUTC());
     }
 
     public static DroverPersistence init(ActorSystem<?> system) {
@@ -84,6 +90,10 @@ public final class DroverPersistence {
 
     public ShadowHistory history() {
         return history;
+    }
+
+    public RetentionPolicy retention() {
+        return retention;
     }
 
     public TelemetryStore telemetry() {

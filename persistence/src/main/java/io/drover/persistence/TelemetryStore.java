@@ -1,16 +1,54 @@
 package io.drover.persistence;
 
 import java.time.Instant;
+import java.util.Collection;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletionStage;
 
-/** Raw telemetry: idempotent writes (completing only when durable) and simple reads. */
+/**
+ * Telemetry storage: raw samples, stored rollups (1 min, 1 h), latest values. Every write is an
+ * idempotent upsert keyed by (device, key, ts), so re-delivery never duplicates anything.
+ */
 public interface TelemetryStore {
 
-    /** Completes when every sample is written at the configured consistency. */
-    CompletionStage<Void> write(List<TelemetrySample> samples);
+    /**
+     * Writes samples (with the tenant's retention as TTL) and the latest values; marks the given 1-minute
+     * windows pending in the same single-partition batches as their samples. Completes when durable.
+     */
+    CompletionStage<Void> write(List<TelemetrySample> samples, Collection<RollupWindow> newWindows);
+
+    /** One page of raw samples, keys in the query's order, each key's samples by time. */
+    CompletionStage<RawPage> readRaw(RawQuery query);
 
     /** Samples of one device and key in [from, to), newest first, at most {@code limit}. */
-    CompletionStage<List<TelemetrySample>> read(String tenantId, String deviceId, String key, Instant from, Instant to,
-            int limit);
+    default CompletionStage<List<TelemetrySample>> read(String tenantId, String deviceId, String key, Instant from,
+            Instant to, int limit) {
+        return readRaw(new RawQuery(tenantId, deviceId, List.of(key), from, to, false, limit, Optional.empty()))
+                .thenApply(page -> page.series().getOrDefault(key, List.of()));
+    }
+
+    /** Stored rollups of one key at one resolution with bucket in [from, to), oldest first. */
+    CompletionStage<List<Rollup>> readRollups(String tenantId, String deviceId, String key,
+            RollupWindow.Resolution resolution, Instant from, Instant to);
+
+    /** Latest value per key of a device (all keys when {@code keys} is empty). */
+    CompletionStage<Map<String, TelemetrySample>> latest(String tenantId, String deviceId, Set<String> keys);
+
+    /**
+     * Recomputes one window from its source (raw samples for a minute, minute rollups for an hour) and
+     * clears its pending mark unless it was marked again meanwhile. For a minute, also marks its hour
+     * pending and completes with it.
+     */
+    CompletionStage<Optional<RollupWindow>> recompute(RollupWindow window);
+
+    /** Windows marked pending before {@code markedBefore}: left by a node that stopped before recomputing. */
+    CompletionStage<List<RollupWindow>> pending(RollupWindow.Resolution resolution, Instant markedBefore, int limit);
+
+    record RawQuery(String tenantId, String deviceId, List<String> keys, Instant from, Instant to, boolean ascending,
+            int limit, Optional<String> cursor) {}
+
+    record RawPage(Map<String, List<TelemetrySample>> series, Optional<String> nextCursor) {}
 }

@@ -17,13 +17,15 @@ import java.util.regex.Pattern;
 /**
  * Decodes a telemetry payload. Accepted shapes: {@code {"ts": epoch-ms?, "values": {key: value}}},
  * a plain object of values, or an array of either (up to {@link #MAX_ENTRIES}). Values are numbers,
- * strings or booleans. Anything else is a value with a stable error code, never an exception.
+ * strings, booleans, or JSON objects/arrays (stored as compact JSON text; not aggregated). Anything else is a value with a stable error code, never an exception.
  */
 public final class TelemetryCodec {
 
     public static final int MAX_ENTRIES = 100;
     public static final int MAX_KEYS = 256;
     public static final int MAX_STRING = 1024;
+    /** Longest JSON value (object or array), as compact text. */
+    public static final int MAX_JSON = 4096;
     private static final Pattern KEY = Pattern.compile("[A-Za-z0-9_.\\-]{1,64}");
     private static final ObjectMapper MAPPER = new ObjectMapper()
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
@@ -128,17 +130,23 @@ public final class TelemetryCodec {
                 if (Double.isNaN(d) || Double.isInfinite(d)) {
                     return new Invalid("invalid-value", "value of '" + key + "' is out of range");
                 }
-                out.add(new TelemetrySample(device.tenantId(), device.deviceId(), key, ts, d, null, null, receivedAt));
+                out.add(new TelemetrySample(device.tenantId(), device.deviceId(), key, ts, d, null, null, null, receivedAt));
             } else if (v.isTextual()) {
                 if (v.asText().length() > MAX_STRING) {
                     return new Invalid("invalid-value", "value of '" + key + "' is longer than " + MAX_STRING + " characters");
                 }
-                out.add(new TelemetrySample(device.tenantId(), device.deviceId(), key, ts, null, v.asText(), null, receivedAt));
+                out.add(new TelemetrySample(device.tenantId(), device.deviceId(), key, ts, null, v.asText(), null, null, receivedAt));
             } else if (v.isBoolean()) {
-                out.add(new TelemetrySample(device.tenantId(), device.deviceId(), key, ts, null, null, v.asBoolean(), receivedAt));
+                out.add(new TelemetrySample(device.tenantId(), device.deviceId(), key, ts, null, null, v.asBoolean(), null, receivedAt));
+            } else if (v.isObject() || v.isArray()) {
+                String json = v.toString();
+                if (json.length() > MAX_JSON) {
+                    return new Invalid("invalid-value", "JSON value of '" + key + "' is longer than " + MAX_JSON + " characters");
+                }
+                out.add(new TelemetrySample(device.tenantId(), device.deviceId(), key, ts, null, null, null, json, receivedAt));
             } else {
-                return new Invalid("invalid-value", "value of '" + key + "' must be a number, a string or a boolean, not "
-                        + v.getNodeType().name().toLowerCase());
+                return new Invalid("invalid-value", "value of '" + key + "' must be a number, a string, a boolean, "
+                        + "an object or an array, not " + v.getNodeType().name().toLowerCase());
             }
         }
         return null;

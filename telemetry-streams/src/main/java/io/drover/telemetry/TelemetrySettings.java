@@ -6,16 +6,24 @@ import java.time.Duration;
 /** Settings of {@code drover.telemetry}, read once. */
 public record TelemetrySettings(
         int maxPayloadBytes, Duration maxClockSkew, int queueSize, int batchSize, Duration batchWindow,
-        int writeParallelism) {
+        int writeParallelism, Rollups rollups) {
+
+    /** {@code drover.telemetry.rollups}; {@code markMargin} is {@code drover.persistence.rollup-mark-margin}. */
+    public record Rollups(Duration grace, Duration markMargin, Duration tick, int parallelism, int maxTrackedWindows,
+            Duration sweepInterval, Duration sweepAfter, int sweepBatch) {}
 
     public static TelemetrySettings fromConfig(Config root) {
         Config c = root.getConfig("drover.telemetry");
+        Config r = c.getConfig("rollups");
         return new TelemetrySettings(
                 (int) c.getMemorySize("max-payload-size").toBytes(),
                 c.getDuration("max-clock-skew"),
                 c.getInt("queue-size"),
                 c.getInt("batch-size"),
                 c.getDuration("batch-window"),
-                c.getInt("write-parallelism"));
+                c.getInt("write-parallelism"),
+                new Rollups(r.getDuration("grace"), root.getDuration("drover.persistence.rollup-mark-margin"),
+                        r.getDuration("tick"), r.getInt("parallelism"), r.getInt("max-tracked-windows"),
+                        r.getDuration("sweep-interval"), r.getDuration("sweep-after"), r.getInt("sweep-batch")));
     }
 }

@@ -43,6 +43,10 @@ class TelemetryCodecTest {
         assertEquals(2, ok("[{\"ts\":1,\"values\":{\"a\":1}},{\"b\":2}]").size());
         assertEquals("acme", plain.get(0).tenantId());
         assertEquals("d1", plain.get(0).deviceId());
+        List<TelemetrySample> json = ok("{\"pos\":{\"lat\": 52.5, \"lon\": 13.4},\"tags\":[1, \"a\"]}");
+        assertEquals("{\"lat\":52.5,\"lon\":13.4}", json.get(0).json(), "objects are kept as compact JSON");
+        assertEquals("[1,\"a\"]", json.get(1).json());
+        assertEquals(null, json.get(0).number());
     }
 
     @Test
@@ -59,8 +63,9 @@ class TelemetryCodecTest {
         invalid("{\"ts\":" + NOW.plus(Duration.ofHours(2)).toEpochMilli() + ",\"values\":{\"a\":1}}", "invalid-timestamp");
         invalid("{\"a b\":1}", "invalid-key");
         invalid("{\"a\":null}", "invalid-value");
-        invalid("{\"a\":{\"b\":1}}", "invalid-value");
-        invalid("{\"a\":[1]}", "invalid-value");
+        String bigJson = "{\"a\":{\"b\":\"" + "x".repeat(TelemetryCodec.MAX_JSON) + "\"}}";
+        assertEquals("invalid-value", assertInstanceOf(TelemetryCodec.Invalid.class, new TelemetryCodec(100_000,
+                Duration.ofHours(1)).decode(KEY, bigJson.getBytes(StandardCharsets.UTF_8), NOW)).code());
         invalid("{\"a\":1e999}", "invalid-value");
         invalid("{}", "no-values");
         invalid("{\"a\":\"" + "x".repeat(2000) + "\"}", "payload-too-large");

@@ -14,7 +14,10 @@ import io.drover.persistence.ApiKey;
 import io.drover.persistence.ShadowHistory;
 import io.drover.shard.DeviceClient;
 import io.drover.shard.DeviceSharding;
-import io.drover.telemetry.TelemetryIngest;
+import io.drover.persistence.Retention;
+import io.drover.persistence.RetentionPolicy;
+import io.drover.telemetry.LiveFeed;
+import io.drover.telemetry.TelemetryHub;
 import io.drover.telemetry.TelemetrySettings;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.net.URI;
@@ -55,6 +58,8 @@ public final class ApiTestServer implements AutoCloseable {
     public final InMemoryDeviceDirectory directory = new InMemoryDeviceDirectory();
     public final InMemoryTelemetryStore telemetry = new InMemoryTelemetryStore();
     public final String platformKey;
+    public final TelemetryHub hub;
+    public final LiveFeed live;
     private final ServerBinding binding;
     private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
@@ -88,8 +93,13 @@ public final class ApiTestServer implements AutoCloseable {
         ShadowHistory history = new ShadowHistory(system, PersistenceQuery.get(system)
                 .getReadJournalFor(PersistenceTestKitReadJournal.class, PersistenceTestKitReadJournal.Identifier()));
         ApiMetrics metrics = new ApiMetrics(new PrometheusRegistry(), false);
-        var ingest = new TelemetryIngest(system, telemetry, TelemetrySettings.fromConfig(config), new PrometheusRegistry());
-        var routes = HttpApi.routes(settings, devices, access, directory, history, ingest,
+        live = new LiveFeed(system);
+        hub = new TelemetryHub(system, telemetry, TelemetrySettings.fromConfig(config), Optional.of(live),
+                new PrometheusRegistry(), Clock.systemUTC());
+        RetentionPolicy retention = new RetentionPolicy(access, Retention.fromConfig(config), Duration.ofSeconds(1), 100,
+                Clock.systemUTC());
+        var routes = HttpApi.routes(system, settings, devices, access, directory, history, hub, telemetry, retention,
+                Optional.of(live),
                 () -> CompletableFuture.completedFuture(Map.of("cassandra", true,
                         "cluster-member-up", cluster.selfMember().status() == MemberStatus.up())),
                 metrics, Clock.systemUTC());

@@ -15,6 +15,18 @@ public final class InMemoryAccessStore implements AccessStore {
 
     private final Map<String, Tenant> tenants = new ConcurrentHashMap<>();
     private final Map<String, ApiKey> keysByHash = new ConcurrentHashMap<>();
+    private final Map<String, io.drover.persistence.Retention.Overrides> retention = new ConcurrentHashMap<>();
+
+    @Override
+    public CompletionStage<io.drover.persistence.Retention.Overrides> retention(String tenantId) {
+        return CompletableFuture.completedFuture(retention.getOrDefault(tenantId, io.drover.persistence.Retention.Overrides.NONE));
+    }
+
+    @Override
+    public CompletionStage<Void> setRetention(String tenantId, io.drover.persistence.Retention.Overrides overrides) {
+        retention.put(tenantId, overrides);
+        return CompletableFuture.completedFuture(null);
+    }
 
     @Override
     public CompletionStage<Boolean> createTenant(Tenant tenant) {

@@ -28,6 +28,8 @@ public final class CassandraAccessStore implements AccessStore {
     private final PreparedStatement selectKeyOfTenant;
     private final PreparedStatement deleteKeyByHash;
     private final PreparedStatement deleteKeyByTenant;
+    private final PreparedStatement selectRetention;
+    private final PreparedStatement updateRetention;
 
     public CassandraAccessStore(CqlSession session, String keyspace) {
         this.session = session;
@@ -45,6 +47,10 @@ public final class CassandraAccessStore implements AccessStore {
         selectKeyOfTenant = session.prepare("SELECT key_hash, " + cols + " FROM " + keyspace
                 + ".api_keys_by_tenant WHERE tenant_id = ? AND key_id = ?");
         deleteKeyByHash = session.prepare("DELETE FROM " + keyspace + ".api_keys_by_hash WHERE key_hash = ?");
+        selectRetention = session.prepare("SELECT raw_ttl_days, rollup_1m_ttl_days, rollup_1h_ttl_days FROM " + keyspace
+                + ".tenants WHERE tenant_id = ?");
+        updateRetention = session.prepare("UPDATE " + keyspace
+                + ".tenants SET raw_ttl_days = ?, rollup_1m_ttl_days = ?, rollup_1h_ttl_days = ? WHERE tenant_id = ?");
         deleteKeyByTenant = session.prepare("DELETE FROM " + keyspace + ".api_keys_by_tenant WHERE tenant_id = ? AND key_id = ?");
     }
 
@@ -52,6 +58,24 @@ public final class CassandraAccessStore implements AccessStore {
     public CompletionStage<Boolean> createTenant(Tenant t) {
         return session.executeAsync(insertTenant.bind(t.tenantId(), t.name(), t.createdAt()))
                 .thenApply(AsyncResultSet::wasApplied);
+    }
+
+    @Override
+    public CompletionStage<io.drover.persistence.Retention.Overrides> retention(String tenantId) {
+        return session.executeAsync(selectRetention.bind(tenantId)).thenApply(rs -> {
+            Row r = rs.one();
+            if (r == null) {
+                return io.drover.persistence.Retention.Overrides.NONE;
+            }
+            return new io.drover.persistence.Retention.Overrides(r.get(0, Integer.class), r.get(1, Integer.class),
+                    r.get(2, Integer.class));
+        });
+    }
+
+    @Override
+    public CompletionStage<Void> setRetention(String tenantId, io.drover.persistence.Retention.Overrides o) {
+        return session.executeAsync(updateRetention.bind(o.rawDays(), o.rollup1mDays(), o.rollup1hDays(), tenantId))
+                .thenApply(rs -> null);
     }
 
     @Override

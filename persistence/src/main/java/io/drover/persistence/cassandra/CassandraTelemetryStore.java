@@ -1,97 +1,440 @@
 package io.drover.persistence.cassandra;
 
+import static io.drover.persistence.RollupWindow.dayOf;
+import static io.drover.persistence.RollupWindow.monthOf;
+
 import com.datastax.oss.driver.api.core.CqlSession;
 import com.datastax.oss.driver.api.core.cql.AsyncResultSet;
 import com.datastax.oss.driver.api.core.cql.BatchStatement;
 import com.datastax.oss.driver.api.core.cql.BatchStatementBuilder;
 import com.datastax.oss.driver.api.core.cql.BatchType;
+import com.datastax.oss.driver.api.core.cql.BatchableStatement;
+import com.datastax.oss.driver.api.core.cql.BoundStatement;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
 import com.datastax.oss.driver.api.core.cql.Row;
+import io.drover.persistence.Retention;
+import io.drover.persistence.RetentionPolicy;
+import io.drover.persistence.Rollup;
+import io.drover.persistence.RollupWindow;
+import io.drover.persistence.RollupWindow.Resolution;
 import io.drover.persistence.TelemetrySample;
 import io.drover.persistence.TelemetryStore;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /**
- * {@link TelemetryStore} on {@code telemetry_raw}: a write is grouped by partition into unlogged
- * batches (one partition per batch, so a batch is one mutation on one replica set) and completes
- * when every batch is acknowledged.
+ * {@link TelemetryStore} on the tables of V003/V004 (see docs/telemetry.md).
+ *
+ * <p>Writes: one unlogged batch per (tenant, device, day) partition holding the raw rows and the
+ * pending marks of that day's new 1-minute windows (same partition key, so one atomic mutation), plus
+ * one batch per device for the latest values, written {@code USING TIMESTAMP} = sample time so an
+ * older sample never replaces a newer one. TTL = the tenant's retention counted from the sample's time.
+ *
+ * <p>Recompute: the aggregates are written with the read's start time as write timestamp (a later
+ * read wins over an earlier one, whatever order the writes arrive in), and the pending mark is cleared
+ * at that time minus {@code markMargin}: a mark written by a batch that may still have been in flight
+ * when the read started survives, and the window is recomputed again.
  */
 public final class CassandraTelemetryStore implements TelemetryStore {
 
-    private static final long DAY_MS = 86_400_000L;
     private static final int MAX_BATCH = 100;
+    private static final String ROLLUP_COLS = "bucket, count, min, max, sum, first, first_ts, last, last_ts";
 
     private final CqlSession session;
-    private final PreparedStatement insert;
-    private final PreparedStatement select;
+    private final RetentionPolicy retention;
+    private final Clock clock;
+    private final long markMarginMicros;
+    private final PreparedStatement insertRaw;
+    private final PreparedStatement markMinute;
+    private final PreparedStatement markHour;
+    private final PreparedStatement insertLatest;
+    private final PreparedStatement selectRawDesc;
+    private final PreparedStatement selectRawAsc;
+    private final PreparedStatement selectMinuteSource;
+    private final PreparedStatement selectMinutes;
+    private final PreparedStatement selectHours;
+    private final PreparedStatement writeMinute;
+    private final PreparedStatement writeHour;
+    private final PreparedStatement clearMinute;
+    private final PreparedStatement clearHour;
+    private final PreparedStatement selectLatest;
+    private final PreparedStatement pendingMinutes;
+    private final PreparedStatement pendingHours;
 
-    public CassandraTelemetryStore(CqlSession session, String keyspace) {
+    public CassandraTelemetryStore(CqlSession session, String ks, RetentionPolicy retention, Duration markMargin,
+            Clock clock) {
         this.session = session;
-        insert = session.prepare("INSERT INTO " + keyspace + ".telemetry_raw (tenant_id, device_id, day, key, ts, num, str, bool, "
-                + "received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
-        select = session.prepare("SELECT key, ts, num, str, bool, received_at FROM " + keyspace + ".telemetry_raw "
-                + "WHERE tenant_id = ? AND device_id = ? AND day = ? AND key = ? AND ts >= ? AND ts < ? LIMIT ?");
+        this.retention = retention;
+        this.clock = clock;
+        this.markMarginMicros = markMargin.toNanos() / 1000;
+        insertRaw = session.prepare("INSERT INTO " + ks + ".telemetry_raw (tenant_id, device_id, day, key, ts, num, str, "
+                + "bool, json, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) USING TTL ?");
+        markMinute = session.prepare("UPDATE " + ks + ".telemetry_rollup_1m USING TTL ? SET pending_at = ? "
+                + "WHERE tenant_id = ? AND device_id = ? AND day = ? AND key = ? AND bucket = ?");
+        markHour = session.prepare("UPDATE " + ks + ".telemetry_rollup_1h USING TTL ? SET pending_at = ? "
+                + "WHERE tenant_id = ? AND device_id = ? AND month = ? AND key = ? AND bucket = ?");
+        insertLatest = session.prepare("INSERT INTO " + ks + ".telemetry_latest (tenant_id, device_id, key, ts, num, str, "
+                + "bool, json, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) USING TIMESTAMP ?");
+        String raw = "SELECT key, ts, num, str, bool, json, received_at FROM " + ks + ".telemetry_raw "
+                + "WHERE tenant_id = ? AND device_id = ? AND day = ? AND key = ? AND ts >= ? AND ts < ? ";
+        selectRawDesc = session.prepare(raw + "ORDER BY ts DESC LIMIT ?");
+        selectRawAsc = session.prepare(raw + "ORDER BY ts ASC LIMIT ?");
+        selectMinuteSource = session.prepare("SELECT ts, num FROM " + ks + ".telemetry_raw WHERE tenant_id = ? AND "
+                + "device_id = ? AND day = ? AND key = ? AND ts >= ? AND ts < ?");
+        selectMinutes = session.prepare("SELECT " + ROLLUP_COLS + " FROM " + ks + ".telemetry_rollup_1m WHERE "
+                + "tenant_id = ? AND device_id = ? AND day = ? AND key = ? AND bucket >= ? AND bucket < ? ORDER BY bucket ASC");
+        selectHours = session.prepare("SELECT " + ROLLUP_COLS + " FROM " + ks + ".telemetry_rollup_1h WHERE "
+                + "tenant_id = ? AND device_id = ? AND month = ? AND key = ? AND bucket >= ? AND bucket < ? ORDER BY bucket ASC");
+        String set = " USING TTL ? AND TIMESTAMP ? SET count = ?, min = ?, max = ?, sum = ?, first = ?, first_ts = ?, "
+                + "last = ?, last_ts = ? WHERE tenant_id = ? AND device_id = ? AND ";
+        writeMinute = session.prepare("UPDATE " + ks + ".telemetry_rollup_1m" + set + "day = ? AND key = ? AND bucket = ?");
+        writeHour = session.prepare("UPDATE " + ks + ".telemetry_rollup_1h" + set + "month = ? AND key = ? AND bucket = ?");
+        String clear = " USING TTL ? AND TIMESTAMP ? SET pending_at = 0 WHERE tenant_id = ? AND device_id = ? AND ";
+        clearMinute = session.prepare("UPDATE " + ks + ".telemetry_rollup_1m" + clear + "day = ? AND key = ? AND bucket = ?");
+        clearHour = session.prepare("UPDATE " + ks + ".telemetry_rollup_1h" + clear + "month = ? AND key = ? AND bucket = ?");
+        selectLatest = session.prepare("SELECT key, ts, num, str, bool, json, received_at FROM " + ks
+                + ".telemetry_latest WHERE tenant_id = ? AND device_id = ?");
+        pendingMinutes = session.prepare("SELECT tenant_id, device_id, key, bucket FROM " + ks
+                + ".telemetry_rollup_1m WHERE pending_at > 0 AND pending_at < ? LIMIT ?");
+        pendingHours = session.prepare("SELECT tenant_id, device_id, key, bucket FROM " + ks
+                + ".telemetry_rollup_1h WHERE pending_at > 0 AND pending_at < ? LIMIT ?");
     }
 
-    /** UTC day number of a sample; fixed once data exists. */
-    public static int dayOf(Instant ts) {
-        return (int) Math.floorDiv(ts.toEpochMilli(), DAY_MS);
+    /**
+     * TTL in seconds for data of time {@code ts} kept {@code days}, counted from ts; at least 1 s (data
+     * that arrives after its retention lives one second: accepted, never served for long).
+     */
+    private int ttl(int days, Instant ts, long nowMs) {
+        long left = days * 86_400L - Math.max(0, (nowMs - ts.toEpochMilli()) / 1000);
+        return (int) Math.max(1, left);
     }
+
+    // ------------------------------------------------------------------------------------------ writes
 
     @Override
-    public CompletionStage<Void> write(List<TelemetrySample> samples) {
-        Map<String, List<TelemetrySample>> byPartition = new LinkedHashMap<>();
+    public CompletionStage<Void> write(List<TelemetrySample> samples, Collection<RollupWindow> newWindows) {
+        Map<String, CompletableFuture<Retention>> byTenant = new HashMap<>();
         for (TelemetrySample s : samples) {
+            byTenant.computeIfAbsent(s.tenantId(), t -> retention.of(t).toCompletableFuture());
+        }
+        return CompletableFuture.allOf(byTenant.values().toArray(CompletableFuture[]::new))
+                .thenCompose(x -> writeResolved(samples, newWindows, t -> byTenant.get(t).join()));
+    }
+
+    private CompletionStage<Void> writeResolved(List<TelemetrySample> samples, Collection<RollupWindow> newWindows,
+            java.util.function.Function<String, Retention> retentionOf) {
+        long now = clock.millis();
+        Map<String, List<BatchableStatement<?>>> byPartition = new LinkedHashMap<>();
+        Map<String, Map<String, TelemetrySample>> latestByDevice = new LinkedHashMap<>();
+        for (TelemetrySample s : samples) {
+            Retention r = retentionOf.apply(s.tenantId());
             byPartition.computeIfAbsent(s.tenantId() + '\u0000' + s.deviceId() + '\u0000' + dayOf(s.ts()),
-                    k -> new ArrayList<>()).add(s);
+                    k -> new ArrayList<>()).add(insertRaw.bind(s.tenantId(), s.deviceId(), dayOf(s.ts()), s.key(), s.ts(),
+                    s.number(), s.text(), s.bool(), s.json(), s.receivedAt(), ttl(r.rawDays(), s.ts(), now)));
+            latestByDevice.computeIfAbsent(s.tenantId() + '\u0000' + s.deviceId(), k -> new LinkedHashMap<>())
+                    .merge(s.key(), s, (a, b) -> b.ts().isAfter(a.ts()) ? b : a);
+        }
+        for (RollupWindow w : newWindows) {
+            Retention r = retentionOf.apply(w.tenantId());
+            byPartition.computeIfAbsent(w.tenantId() + '\u0000' + w.deviceId() + '\u0000' + dayOf(w.bucket()),
+                    k -> new ArrayList<>()).add(markMinute.bind(ttl(r.rollup1mDays(), w.bucket(), now), now,
+                    w.tenantId(), w.deviceId(), dayOf(w.bucket()), w.key(), w.bucket()));
         }
         List<CompletableFuture<AsyncResultSet>> writes = new ArrayList<>();
-        for (List<TelemetrySample> partition : byPartition.values()) {
-            for (int i = 0; i < partition.size(); i += MAX_BATCH) {
-                List<TelemetrySample> chunk = partition.subList(i, Math.min(partition.size(), i + MAX_BATCH));
-                writes.add(session.executeAsync(chunk.size() == 1 ? bind(chunk.get(0)) : batch(chunk)).toCompletableFuture());
-            }
+        for (List<BatchableStatement<?>> partition : byPartition.values()) {
+            executeChunked(partition, writes);
+        }
+        for (Map<String, TelemetrySample> latest : latestByDevice.values()) {
+            List<BatchableStatement<?>> stmts = new ArrayList<>();
+            latest.values().forEach(s -> stmts.add(insertLatest.bind(s.tenantId(), s.deviceId(), s.key(), s.ts(),
+                    s.number(), s.text(), s.bool(), s.json(), s.receivedAt(), micros(s.ts()))));
+            executeChunked(stmts, writes);
         }
         return CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new));
     }
 
-    private BatchStatement batch(List<TelemetrySample> chunk) {
-        BatchStatementBuilder b = BatchStatement.builder(BatchType.UNLOGGED);
-        chunk.forEach(s -> b.addStatement(bind(s)));
-        return b.build();
+    private void executeChunked(List<BatchableStatement<?>> stmts, List<CompletableFuture<AsyncResultSet>> out) {
+        for (int i = 0; i < stmts.size(); i += MAX_BATCH) {
+            List<BatchableStatement<?>> chunk = stmts.subList(i, Math.min(stmts.size(), i + MAX_BATCH));
+            if (chunk.size() == 1) {
+                out.add(session.executeAsync((BoundStatement) chunk.get(0)).toCompletableFuture());
+            } else {
+                BatchStatementBuilder b = BatchStatement.builder(BatchType.UNLOGGED);
+                chunk.forEach(b::addStatement);
+                out.add(session.executeAsync(b.build()).toCompletableFuture());
+            }
+        }
     }
 
-    private com.datastax.oss.driver.api.core.cql.BoundStatement bind(TelemetrySample s) {
-        return insert.bind(s.tenantId(), s.deviceId(), dayOf(s.ts()), s.key(), s.ts(), s.number(), s.text(), s.bool(),
-                s.receivedAt());
+    private static long micros(Instant ts) {
+        return ts.getEpochSecond() * 1_000_000L + ts.getNano() / 1000;
+    }
+
+    // ------------------------------------------------------------------------------------------ raw reads
+
+    /** Where the next page starts: after {@code ts} in the series of {@code key}. */
+    private record Cursor(String key, Instant ts) {
+        String encode() {
+            return Base64.getUrlEncoder().withoutPadding()
+                    .encodeToString((ts.toEpochMilli() + ":" + key).getBytes(StandardCharsets.UTF_8));
+        }
+
+        static Cursor decode(String s, List<String> keys) {
+            try {
+                String d = new String(Base64.getUrlDecoder().decode(s), StandardCharsets.UTF_8);
+                int i = d.indexOf(':');
+                Cursor c = new Cursor(d.substring(i + 1), Instant.ofEpochMilli(Long.parseLong(d.substring(0, i))));
+                if (!keys.contains(c.key)) {
+                    throw new IllegalArgumentException("invalid cursor");
+                }
+                return c;
+            } catch (RuntimeException e) {
+                throw new IllegalArgumentException("invalid cursor");
+            }
+        }
     }
 
     @Override
-    public CompletionStage<List<TelemetrySample>> read(String tenantId, String deviceId, String key, Instant from,
-            Instant to, int limit) {
-        List<TelemetrySample> out = new ArrayList<>();
-        return readDays(tenantId, deviceId, key, from, to, limit, dayOf(to.minusMillis(1)), out);
+    public CompletionStage<RawPage> readRaw(RawQuery q) {
+        Optional<Cursor> cursor;
+        try {
+            cursor = q.cursor().map(c -> Cursor.decode(c, q.keys()));
+        } catch (IllegalArgumentException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        Map<String, List<TelemetrySample>> series = new LinkedHashMap<>();
+        int firstKey = cursor.map(c -> q.keys().indexOf(c.key())).orElse(0);
+        // Collect one more than the limit: when it arrives there is a next page, and the cursor is exact.
+        return readKeys(q, firstKey, cursor, series, 0).thenApply(n -> {
+            if (n <= q.limit()) {
+                return new RawPage(series, Optional.empty());
+            }
+            String lastKey = null;
+            for (var e : series.entrySet()) {
+                if (!e.getValue().isEmpty()) {
+                    lastKey = e.getKey();
+                }
+            }
+            List<TelemetrySample> tail = series.get(lastKey);
+            tail.remove(tail.size() - 1);
+            if (tail.isEmpty()) {
+                series.remove(lastKey);
+            }
+            TelemetrySample last = null;
+            for (var l : series.values()) {
+                if (!l.isEmpty()) {
+                    last = l.get(l.size() - 1);
+                }
+            }
+            return new RawPage(series, Optional.of(new Cursor(last.key(), last.ts()).encode()));
+        });
     }
 
-    private CompletionStage<List<TelemetrySample>> readDays(String tenantId, String deviceId, String key, Instant from,
-            Instant to, int limit, int day, List<TelemetrySample> out) {
-        if (out.size() >= limit || day < dayOf(from)) {
-            return CompletableFuture.completedFuture(out);
+    private CompletionStage<Integer> readKeys(RawQuery q, int keyIndex, Optional<Cursor> cursor,
+            Map<String, List<TelemetrySample>> series, int collected) {
+        if (keyIndex >= q.keys().size() || collected > q.limit()) {
+            return CompletableFuture.completedFuture(collected);
         }
-        return session.executeAsync(select.bind(tenantId, deviceId, day, key, from, to, limit - out.size()))
-                .thenCompose(rs -> {
-                    for (Row r : rs.currentPage()) {
-                        out.add(new TelemetrySample(tenantId, deviceId, r.getString("key"), r.getInstant("ts"),
-                                r.isNull("num") ? null : r.getDouble("num"), r.getString("str"),
-                                r.isNull("bool") ? null : r.getBoolean("bool"), r.getInstant("received_at")));
+        String key = q.keys().get(keyIndex);
+        Instant from = q.from();
+        Instant to = q.to();
+        if (cursor.isPresent() && cursor.get().key().equals(key)) {
+            if (q.ascending()) {
+                from = cursor.get().ts().plusMillis(1);
+            } else {
+                to = cursor.get().ts();
+            }
+        }
+        if (!from.isBefore(to)) {
+            return readKeys(q, keyIndex + 1, cursor, series, collected);
+        }
+        int startDay = q.ascending() ? dayOf(from) : dayOf(to.minusMillis(1));
+        int endDay = q.ascending() ? dayOf(to.minusMillis(1)) : dayOf(from);
+        Instant f = from;
+        Instant t = to;
+        return readDays(q, key, f, t, startDay, endDay, series, collected)
+                .thenCompose(n -> readKeys(q, keyIndex + 1, cursor, series, n));
+    }
+
+    private CompletionStage<Integer> readDays(RawQuery q, String key, Instant from, Instant to, int day, int endDay,
+            Map<String, List<TelemetrySample>> series, int collected) {
+        boolean done = q.ascending() ? day > endDay : day < endDay;
+        if (done || collected > q.limit()) {
+            return CompletableFuture.completedFuture(collected);
+        }
+        PreparedStatement ps = q.ascending() ? selectRawAsc : selectRawDesc;
+        int want = q.limit() + 1 - collected;
+        return session.executeAsync(ps.bind(q.tenantId(), q.deviceId(), day, key, from, to, want)).thenCompose(rs -> {
+            int n = collected;
+            for (Row r : rs.currentPage()) {
+                series.computeIfAbsent(key, k -> new ArrayList<>()).add(sample(q.tenantId(), q.deviceId(), r));
+                n++;
+            }
+            return readDays(q, key, from, to, q.ascending() ? day + 1 : day - 1, endDay, series, n);
+        });
+    }
+
+    private static TelemetrySample sample(String tenantId, String deviceId, Row r) {
+        return new TelemetrySample(tenantId, deviceId, r.getString("key"), r.getInstant("ts"),
+                r.isNull("num") ? null : r.getDouble("num"), r.getString("str"),
+                r.isNull("bool") ? null : r.getBoolean("bool"), r.getString("json"), r.getInstant("received_at"));
+    }
+
+    // ------------------------------------------------------------------------------------------ rollups
+
+    @Override
+    public CompletionStage<List<Rollup>> readRollups(String tenantId, String deviceId, String key, Resolution res,
+            Instant from, Instant to) {
+        List<Integer> partitions = new ArrayList<>();
+        if (from.isBefore(to)) {
+            Instant last = to.minusMillis(1);
+            if (res == Resolution.MINUTE) {
+                for (int d = dayOf(from); d <= dayOf(last); d++) {
+                    partitions.add(d);
+                }
+            } else {
+                for (int m = monthOf(from); m <= monthOf(last); m++) {
+                    partitions.add(m);
+                }
+            }
+        }
+        List<CompletableFuture<List<Rollup>>> reads = new ArrayList<>();
+        PreparedStatement ps = res == Resolution.MINUTE ? selectMinutes : selectHours;
+        for (int p : partitions) {
+            reads.add(session.executeAsync(ps.bind(tenantId, deviceId, p, key, from, to))
+                    .thenCompose(rs -> allRows(rs, new ArrayList<>()))
+                    .thenApply(rows -> {
+                        List<Rollup> out = new ArrayList<>();
+                        for (Row r : rows) {
+                            if (!r.isNull("count") && r.getLong("count") > 0) {
+                                out.add(rollup(r));
+                            }
+                        }
+                        return out;
+                    }).toCompletableFuture());
+        }
+        return CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new)).thenApply(x -> {
+            List<Rollup> out = new ArrayList<>();
+            reads.forEach(r -> out.addAll(r.join()));
+            return out;
+        });
+    }
+
+    private static CompletionStage<List<Row>> allRows(AsyncResultSet rs, List<Row> acc) {
+        rs.currentPage().forEach(acc::add);
+        return rs.hasMorePages() ? rs.fetchNextPage().thenCompose(n -> allRows(n, acc))
+                : CompletableFuture.completedFuture(acc);
+    }
+
+    private static Rollup rollup(Row r) {
+        return new Rollup(r.getInstant("bucket"), r.getLong("count"), r.getDouble("min"), r.getDouble("max"),
+                r.getDouble("sum"), r.getDouble("first"), r.getInstant("first_ts"), r.getDouble("last"),
+                r.getInstant("last_ts"));
+    }
+
+    @Override
+    public CompletionStage<Optional<RollupWindow>> recompute(RollupWindow w) {
+        long readStart = clock.millis() * 1000;
+        long clearAt = readStart - markMarginMicros;
+        long now = clock.millis();
+        CompletionStage<Retention> ret = retention.of(w.tenantId());
+        if (w.resolution() == Resolution.MINUTE) {
+            int day = dayOf(w.bucket());
+            CompletionStage<List<Row>> rows = session.executeAsync(selectMinuteSource.bind(w.tenantId(), w.deviceId(), day,
+                    w.key(), w.bucket(), w.end())).thenCompose(rs -> allRows(rs, new ArrayList<>()));
+            return rows.thenCombine(ret, (rs, r) -> {
+                Rollup agg = null;
+                for (Row row : rs) {
+                    if (!row.isNull("num")) {
+                        double v = row.getDouble("num");
+                        Instant ts = row.getInstant("ts");
+                        Rollup one = new Rollup(w.bucket(), 1, v, v, v, v, ts, v, ts);
+                        agg = agg == null ? one : agg.merge(one);
                     }
-                    return readDays(tenantId, deviceId, key, from, to, limit, day - 1, out);
+                }
+                return new Object[] {agg, r};
+            }).thenCompose(o -> {
+                Rollup agg = (Rollup) o[0];
+                Retention r = (Retention) o[1];
+                int ttl = ttl(r.rollup1mDays(), w.bucket(), now);
+                RollupWindow hour = w.hour();
+                CompletionStage<?> markH = agg == null ? CompletableFuture.completedFuture(null)
+                        : session.executeAsync(markHour.bind(ttl(r.rollup1hDays(), hour.bucket(), now), now, w.tenantId(),
+                                w.deviceId(), monthOf(hour.bucket()), w.key(), hour.bucket()));
+                return markH.thenCompose(x -> {
+                    BatchStatementBuilder b = BatchStatement.builder(BatchType.UNLOGGED);
+                    if (agg != null) {
+                        b.addStatement(bindAggregates(writeMinute, agg, ttl, readStart, w, day));
+                    }
+                    b.addStatement(clearMinute.bind(ttl, clearAt, w.tenantId(), w.deviceId(), day, w.key(), w.bucket()));
+                    return session.executeAsync(b.build());
+                }).thenApply(x -> agg == null ? Optional.<RollupWindow>empty() : Optional.of(hour));
+            });
+        }
+        int day = dayOf(w.bucket());
+        CompletionStage<List<Row>> rows = session.executeAsync(selectMinutes.bind(w.tenantId(), w.deviceId(), day, w.key(),
+                w.bucket(), w.end())).thenCompose(rs -> allRows(rs, new ArrayList<>()));
+        return rows.thenCombine(ret, (rs, r) -> {
+            Rollup agg = null;
+            for (Row row : rs) {
+                if (!row.isNull("count") && row.getLong("count") > 0) {
+                    Rollup one = rollup(row);
+                    agg = agg == null ? one : agg.merge(one);
+                }
+            }
+            int ttl = ttl(r.rollup1hDays(), w.bucket(), now);
+            BatchStatementBuilder b = BatchStatement.builder(BatchType.UNLOGGED);
+            if (agg != null) {
+                b.addStatement(bindAggregates(writeHour, agg.withBucket(w.bucket()), ttl, readStart, w,
+                        monthOf(w.bucket())));
+            }
+            b.addStatement(clearHour.bind(ttl, clearAt, w.tenantId(), w.deviceId(), monthOf(w.bucket()), w.key(),
+                    w.bucket()));
+            return b.build();
+        }).thenCompose(session::executeAsync).thenApply(x -> Optional.empty());
+    }
+
+    private static BoundStatement bindAggregates(PreparedStatement ps, Rollup a, int ttl, long timestamp, RollupWindow w,
+            int partition) {
+        return ps.bind(ttl, timestamp, a.count(), a.min(), a.max(), a.sum(), a.first(), a.firstTs(), a.last(), a.lastTs(),
+                w.tenantId(), w.deviceId(), partition, w.key(), w.bucket());
+    }
+
+    @Override
+    public CompletionStage<List<RollupWindow>> pending(Resolution res, Instant markedBefore, int limit) {
+        PreparedStatement ps = res == Resolution.MINUTE ? pendingMinutes : pendingHours;
+        return session.executeAsync(ps.bind(markedBefore.toEpochMilli(), limit))
+                .thenCompose(rs -> allRows(rs, new ArrayList<>()))
+                .thenApply(rows -> rows.stream().map(r -> new RollupWindow(r.getString("tenant_id"), r.getString("device_id"),
+                        r.getString("key"), res, r.getInstant("bucket"))).toList());
+    }
+
+    // ------------------------------------------------------------------------------------------ latest
+
+    @Override
+    public CompletionStage<Map<String, TelemetrySample>> latest(String tenantId, String deviceId, Set<String> keys) {
+        return session.executeAsync(selectLatest.bind(tenantId, deviceId)).thenCompose(rs -> allRows(rs, new ArrayList<>()))
+                .thenApply(rows -> {
+                    Map<String, TelemetrySample> out = new LinkedHashMap<>();
+                    for (Row r : rows) {
+                        if (keys.isEmpty() || keys.contains(r.getString("key"))) {
+                            out.put(r.getString("key"), sample(tenantId, deviceId, r));
+                        }
+                    }
+                    return out;
                 });
     }
 }

@@ -1,0 +1,275 @@
+package io.drover.http;
+
+import static org.apache.pekko.http.javadsl.server.Directives.get;
+import static org.apache.pekko.http.javadsl.server.Directives.handleWebSocketMessages;
+import static org.apache.pekko.http.javadsl.server.Directives.path;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.drover.device.Device;
+import io.drover.device.DeviceKey;
+import io.drover.persistence.TelemetrySample;
+import io.drover.shard.DeviceClient;
+import io.drover.telemetry.LiveFeed;
+import io.prometheus.metrics.core.metrics.Counter;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.actor.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.http.javadsl.model.ws.Message;
+import org.apache.pekko.http.javadsl.model.ws.TextMessage;
+import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.japi.Pair;
+import org.apache.pekko.stream.BufferOverflowException;
+import org.apache.pekko.stream.CompletionStrategy;
+import org.apache.pekko.stream.OverflowStrategy;
+import org.apache.pekko.stream.javadsl.Flow;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.stream.javadsl.Source;
+
+/**
+ * {@code GET /api/v1/ws}: live telemetry over a WebSocket (API key auth, tenant-scoped).
+ *
+ * <p>Client → server (text frames, JSON): {@code {"type":"subscribe","id":"r1","deviceIds":["d1"],"keys":["t"]}}
+ * ({@code keys} optional: all keys) and {@code {"type":"unsubscribe","id":"r2","deviceIds":["d1"]}}.
+ * Server → client: {@code subscribed}/{@code unsubscribed} acknowledgements, {@code telemetry} frames
+ * ({@code {"type":"telemetry","deviceId":..,"series":{"t":[{"ts":..,"value":..}]}}}), and {@code error}
+ * frames with a stable {@code code}: a malformed message gets an error frame and the socket stays open.
+ * Subscriptions are cluster-wide (the device's session may be on any node). Each socket has a bounded
+ * buffer; a client that lets it fill up gets an {@code error} frame with code {@code slow-consumer} and
+ * the socket is closed.
+ */
+public final class LiveRoutes {
+
+    /** A parsed client request, handed to the outgoing stage so everything is applied in order. */
+    private sealed interface Control {}
+
+    private record Subscribe(String id, List<String> deviceIds, Set<String> keys) implements Control {}
+
+    private record Unsubscribe(String id, List<String> deviceIds) implements Control {}
+
+    private record ErrorFrame(String id, String code, String detail) implements Control {}
+
+    private final ActorSystem<?> system;
+    private final Optional<LiveFeed> live;
+    private final DeviceClient devices;
+    private final ApiMetrics metrics;
+    private final HttpSettings.Live settings;
+    private final Counter closedSlow;
+    private final Counter clientErrors;
+
+    public LiveRoutes(ActorSystem<?> system, Optional<LiveFeed> live, DeviceClient devices, ApiMetrics metrics,
+            HttpSettings.Live settings) {
+        this.system = system;
+        this.live = live;
+        this.devices = devices;
+        this.metrics = metrics;
+        this.settings = settings;
+        this.closedSlow = Counter.builder().name("drover_ws_slow_consumers_closed_total")
+                .help("WebSockets closed because the client did not keep up").register(metrics.registry());
+        this.clientErrors = Counter.builder().name("drover_ws_client_errors_total")
+                .help("WebSocket client messages answered with an error frame, by code").labelNames("code")
+                .register(metrics.registry());
+    }
+
+    public Route route(Principal principal) {
+        return path("ws", () -> get(() -> {
+            String tenant = principal.requireTenant();
+            if (live.isEmpty()) {
+                throw new ApiProblem(org.apache.pekko.http.javadsl.model.StatusCodes.SERVICE_UNAVAILABLE, "live-unavailable",
+                        "live telemetry is not available on this node");
+            }
+            return handleWebSocketMessages(flow(tenant, live.get()));
+        }));
+    }
+
+    Flow<Message, Message, NotUsed> flow(String tenant, LiveFeed feed) {
+        Pair<ActorRef, Source<Object, NotUsed>> out = Source.actorRef(
+                        m -> Optional.<CompletionStrategy>empty(), // ends with the client (coupled flow below)
+                        m -> Optional.empty(), settings.bufferSize(), OverflowStrategy.fail())
+                .preMaterialize(system);
+        ActorRef self = out.first();
+        Map<String, Set<String>> subscriptions = new HashMap<>(); // only touched by the outgoing stage below
+        Source<Message, NotUsed> outgoing = out.second()
+                .mapConcat(m -> handle(tenant, feed, self, subscriptions, m))
+                .recoverWithRetries(1, BufferOverflowException.class, () -> {
+                    closedSlow.inc();
+                    return Source.single(frame(error(null, "slow-consumer",
+                            "the client did not read fast enough; " + settings.bufferSize() + " frames were waiting")));
+                });
+        Sink<Message, NotUsed> incoming = Flow.<Message>create()
+                .mapAsync(1, this::text)
+                .mapAsync(1, text -> parse(tenant, text))
+                .to(Sink.foreach(c -> self.tell(c, ActorRef.noSender())))
+                .mapMaterializedValue(x -> NotUsed.getInstance());
+        return Flow.fromSinkAndSourceCoupled(incoming, outgoing);
+    }
+
+    private List<Message> handle(String tenant, LiveFeed feed, ActorRef self, Map<String, Set<String>> subs, Object m) {
+        if (m instanceof LiveFeed.Samples s) {
+            Set<String> keys = subs.get(s.deviceId());
+            if (keys == null || !s.tenantId().equals(tenant)) {
+                return List.of();
+            }
+            ObjectNode body = ApiJson.MAPPER.createObjectNode();
+            body.put("type", "telemetry");
+            body.put("deviceId", s.deviceId());
+            ObjectNode series = body.putObject("series");
+            for (TelemetrySample x : s.samples()) {
+                if (keys.isEmpty() || keys.contains(x.key())) {
+                    ArrayNode arr = series.has(x.key()) ? (ArrayNode) series.get(x.key()) : series.putArray(x.key());
+                    arr.add(TelemetryRoutes.point(x));
+                }
+            }
+            return series.isEmpty() ? List.of() : List.of(frame(body));
+        }
+        if (m instanceof Subscribe sub) {
+            int after = subs.size();
+            for (String d : sub.deviceIds()) {
+                after += subs.containsKey(d) ? 0 : 1;
+            }
+            if (after > settings.maxSubscriptions()) {
+                clientErrors.labelValues("too-many-subscriptions").inc();
+                return List.of(frame(error(sub.id(), "too-many-subscriptions",
+                        "at most " + settings.maxSubscriptions() + " devices per socket")));
+            }
+            for (String d : sub.deviceIds()) {
+                if (!subs.containsKey(d)) {
+                    feed.subscribe(tenant, d, self);
+                }
+                subs.put(d, sub.keys());
+            }
+            return List.of(frame(ack("subscribed", sub.id(), sub.deviceIds())));
+        }
+        if (m instanceof Unsubscribe u) {
+            for (String d : u.deviceIds()) {
+                if (subs.remove(d) != null) {
+                    feed.unsubscribe(tenant, d, self);
+                }
+            }
+            return List.of(frame(ack("unsubscribed", u.id(), u.deviceIds())));
+        }
+        if (m instanceof ErrorFrame e) {
+            clientErrors.labelValues(e.code()).inc();
+            return List.of(frame(error(e.id(), e.code(), e.detail())));
+        }
+        return List.of(); // pub-sub acknowledgements
+    }
+
+    private CompletionStage<Optional<String>> text(Message m) {
+        if (m.isText()) {
+            TextMessage t = m.asTextMessage();
+            if (t.isStrict()) {
+                String s = t.getStrictText();
+                return CompletableFuture.completedFuture(s.length() > settings.maxMessageBytes() ? Optional.empty() : Optional.of(s));
+            }
+            return t.getStreamedText().limitWeighted(settings.maxMessageBytes(), s -> (long) s.length())
+                    .runFold("", String::concat, system).thenApply(Optional::of)
+                    .exceptionally(e -> Optional.empty());
+        }
+        m.asBinaryMessage().getStreamedData().runWith(Sink.ignore(), system);
+        return CompletableFuture.completedFuture(Optional.of("\u0000binary"));
+    }
+
+    private CompletionStage<Control> parse(String tenant, Optional<String> text) {
+        if (text.isEmpty()) {
+            return done(new ErrorFrame(null, "message-too-large", "messages are at most " + settings.maxMessageBytes() + " bytes"));
+        }
+        if (text.get().equals("\u0000binary")) {
+            return done(new ErrorFrame(null, "unsupported-frame", "send JSON in text frames"));
+        }
+        JsonNode node;
+        try {
+            node = ApiJson.MAPPER.readTree(text.get());
+        } catch (Exception e) {
+            return done(new ErrorFrame(null, "malformed-message", "the message is not valid JSON"));
+        }
+        if (node == null || !node.isObject()) {
+            return done(new ErrorFrame(null, "malformed-message", "a message is a JSON object with a \"type\""));
+        }
+        String id = node.hasNonNull("id") ? node.get("id").asText() : null;
+        String type = node.path("type").asText("");
+        if (!type.equals("subscribe") && !type.equals("unsubscribe")) {
+            return done(new ErrorFrame(id, "unknown-type", "type is subscribe or unsubscribe"));
+        }
+        List<String> ids = new ArrayList<>();
+        JsonNode idsNode = node.get("deviceIds");
+        if (idsNode == null || !idsNode.isArray() || idsNode.isEmpty()) {
+            return done(new ErrorFrame(id, "invalid-message", "deviceIds is a non-empty array of device ids"));
+        }
+        for (JsonNode d : idsNode) {
+            if (!d.isTextual() || !DeviceKey.validDeviceId(d.asText())) {
+                return done(new ErrorFrame(id, "invalid-message", "deviceIds holds device ids (strings)"));
+            }
+            ids.add(d.asText());
+        }
+        if (ids.size() > settings.maxSubscriptions()) {
+            return done(new ErrorFrame(id, "too-many-subscriptions", "at most " + settings.maxSubscriptions() + " devices per socket"));
+        }
+        if (type.equals("unsubscribe")) {
+            return done(new Unsubscribe(id, ids));
+        }
+        Set<String> keys = new LinkedHashSet<>();
+        JsonNode keysNode = node.get("keys");
+        if (keysNode != null) {
+            if (!keysNode.isArray()) {
+                return done(new ErrorFrame(id, "invalid-message", "keys is an array of telemetry keys"));
+            }
+            keysNode.forEach(k -> keys.add(k.asText()));
+        }
+        // Only registered devices of the caller's tenant can be watched.
+        List<CompletableFuture<Boolean>> checks = new ArrayList<>();
+        for (String d : ids) {
+            checks.add(devices.get(new DeviceKey(tenant, d))
+                    .thenApply(r -> r instanceof Device.DeviceDetails)
+                    .exceptionally(e -> false).toCompletableFuture());
+        }
+        return CompletableFuture.allOf(checks.toArray(CompletableFuture[]::new)).thenApply(v -> {
+            for (int i = 0; i < ids.size(); i++) {
+                if (!checks.get(i).join()) {
+                    return new ErrorFrame(id, "device-not-found", "device " + ids.get(i) + " does not exist");
+                }
+            }
+            return new Subscribe(id, ids, Set.copyOf(keys));
+        });
+    }
+
+    private static CompletionStage<Control> done(Control c) {
+        return CompletableFuture.completedFuture(c);
+    }
+
+    private static ObjectNode ack(String type, String id, List<String> deviceIds) {
+        ObjectNode n = ApiJson.MAPPER.createObjectNode();
+        n.put("type", type);
+        if (id != null) {
+            n.put("id", id);
+        }
+        ArrayNode a = n.putArray("deviceIds");
+        deviceIds.forEach(a::add);
+        return n;
+    }
+
+    private static ObjectNode error(String id, String code, String detail) {
+        ObjectNode n = ApiJson.MAPPER.createObjectNode();
+        n.put("type", "error");
+        if (id != null) {
+            n.put("id", id);
+        }
+        n.put("code", code);
+        n.put("detail", detail);
+        return n;
+    }
+
+    private static Message frame(ObjectNode n) {
+        return TextMessage.create(n.toString());
+    }
+}

@@ -1,0 +1,151 @@
+package io.drover.persistence;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import io.drover.persistence.cassandra.CassandraAccessStore;
+import io.drover.persistence.cassandra.CassandraTelemetryStore;
+import io.drover.persistence.testing.CassandraExtension;
+import io.drover.persistence.testing.TestStores;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** The telemetry store against the real Cassandra: idempotence, pagination, latest values, TTL. */
+@ExtendWith(CassandraExtension.class)
+class TelemetryStoreTest {
+
+    private static CqlSession session;
+    private static CassandraTelemetryStore store;
+
+    @BeforeAll
+    static void connect() throws Exception {
+        session = TestStores.session();
+        store = TestStores.telemetry(session, CassandraExtension.TEST_KEYSPACE);
+    }
+
+    private static <T> T await(CompletionStage<T> s) throws Exception {
+        return s.toCompletableFuture().get();
+    }
+
+    private static String uniq(String prefix) {
+        return prefix + UUID.randomUUID().toString().substring(0, 8);
+    }
+
+    @Test
+    void reDeliveryOfTheSameMessageIsOneRow() throws Exception {
+        String tenant = uniq("t");
+        Instant ts = Instant.now().minus(Duration.ofDays(2)).plusMillis(123);
+        TelemetrySample s = TelemetrySample.number(tenant, "d1", "temp", ts, 21.5, Instant.now());
+        await(store.write(List.of(s), List.of()));
+        await(store.write(List.of(s, s), List.of()));
+        List<TelemetrySample> rows = await(store.read(tenant, "d1", "temp", ts.minusSeconds(60), ts.plusSeconds(60), 100));
+        assertEquals(1, rows.size());
+        assertEquals(21.5, rows.get(0).number());
+    }
+
+    @Test
+    void pagesOverKeysAndDaysWithoutGapsOrRepeats() throws Exception {
+        String tenant = uniq("t");
+        // recent (within the 30-day retention), starting 2 h before a UTC midnight
+        Instant start = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.DAYS).minus(Duration.ofDays(3)).minus(Duration.ofHours(2));
+        List<TelemetrySample> all = new ArrayList<>();
+        // three keys over three UTC days (two partitions boundaries), irregular spacing, one JSON/string/bool key
+        for (int i = 0; i < 140; i++) {
+            Instant ts = start.plusSeconds(i * 997L + (i % 7));
+            all.add(TelemetrySample.number(tenant, "d1", "a", ts, i, Instant.now()));
+            if (i % 2 == 0) {
+                all.add(new TelemetrySample(tenant, "d1", "b", ts, null, "s" + i, null, null, Instant.now()));
+            }
+            if (i % 5 == 0) {
+                all.add(new TelemetrySample(tenant, "d1", "c", ts, null, null, null, "{\"i\":" + i + "}", Instant.now()));
+            }
+        }
+        await(store.write(all, List.of()));
+        Instant from = start;
+        Instant to = start.plus(Duration.ofDays(3));
+        for (boolean asc : List.of(true, false)) {
+            for (int limit : List.of(1, 7, 50, 1000)) {
+                List<String> seen = new ArrayList<>();
+                Optional<String> cursor = Optional.empty();
+                int pages = 0;
+                do {
+                    TelemetryStore.RawPage page = await(store.readRaw(new TelemetryStore.RawQuery(tenant, "d1",
+                            List.of("c", "a", "b"), from, to, asc, limit, cursor)));
+                    int n = page.series().values().stream().mapToInt(List::size).sum();
+                    assertTrue(n <= limit);
+                    page.series().forEach((k, l) -> {
+                        for (int i = 1; i < l.size(); i++) {
+                            assertTrue(asc ? l.get(i).ts().isAfter(l.get(i - 1).ts()) : l.get(i).ts().isBefore(l.get(i - 1).ts()),
+                                    "ordered by time within a key");
+                        }
+                        l.forEach(s -> seen.add(k + "@" + s.ts().toEpochMilli()));
+                    });
+                    cursor = page.nextCursor();
+                    pages++;
+                } while (cursor.isPresent() && pages < 10_000);
+                assertEquals(all.size(), seen.size(), "every sample once (limit " + limit + ", asc " + asc + ")");
+                assertEquals(all.size(), new HashSet<>(seen).size(), "no repeats");
+                assertEquals("c", seen.get(0).split("@")[0], "keys in the query's order");
+            }
+        }
+        ExecutionException bad = assertThrows(ExecutionException.class, () -> await(store.readRaw(
+                new TelemetryStore.RawQuery(tenant, "d1", List.of("a"), from, to, true, 5, Optional.of("not-a-cursor")))));
+        assertTrue(bad.getCause() instanceof IllegalArgumentException);
+    }
+
+    @Test
+    void latestKeepsTheNewestSampleEvenWhenAnOlderOneArrivesLater() throws Exception {
+        String tenant = uniq("t");
+        Instant t0 = Instant.now().minus(Duration.ofHours(5));
+        await(store.write(List.of(TelemetrySample.number(tenant, "d1", "temp", t0.plusSeconds(10), 2, Instant.now()),
+                new TelemetrySample(tenant, "d1", "state", t0, null, "on", null, null, Instant.now())), List.of()));
+        await(store.write(List.of(TelemetrySample.number(tenant, "d1", "temp", t0, 1, Instant.now())), List.of()));
+        Map<String, TelemetrySample> latest = await(store.latest(tenant, "d1", Set.of()));
+        assertEquals(2.0, latest.get("temp").number(), "a late older sample does not replace the newer one");
+        assertEquals("on", latest.get("state").text());
+        assertEquals(Set.of("temp"), await(store.latest(tenant, "d1", Set.of("temp"))).keySet());
+    }
+
+    @Test
+    void aTenantsRetentionIsTheTtlOfItsSamples() throws Exception {
+        String tenant = uniq("t");
+        CassandraAccessStore access = new CassandraAccessStore(session, CassandraExtension.TEST_KEYSPACE);
+        await(access.createTenant(new Tenant(tenant, tenant, Instant.now())));
+        await(access.setRetention(tenant, new Retention.Overrides(1, null, null)));
+        Instant now = Instant.now();
+        // 1 day of retention, sample 1 day minus 3 s old: it expires about 3 s after it was written.
+        Instant old = now.minus(Duration.ofDays(1)).plusSeconds(3);
+        Instant fresh = now.minusSeconds(1);
+        await(store.write(List.of(TelemetrySample.number(tenant, "d1", "k", old, 1, now),
+                TelemetrySample.number(tenant, "d1", "k", fresh, 2, now)), List.of()));
+        Instant from = now.minus(Duration.ofDays(2));
+        Instant to = now.plusSeconds(60);
+        assertEquals(2, await(store.read(tenant, "d1", "k", from, to, 10)).size(), "both stored");
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        List<TelemetrySample> left;
+        do {
+            Thread.sleep(500);
+            left = await(store.read(tenant, "d1", "k", from, to, 10));
+        } while (left.size() > 1 && System.nanoTime() < deadline);
+        assertEquals(1, left.size(), "the sample past its tenant's retention expired");
+        assertEquals(2.0, left.get(0).number());
+        Retention r = Retention.of(await(access.retention(tenant)), new Retention(30, 90, 730));
+        assertEquals(new Retention(1, 90, 730), r);
+        assertFalse(await(store.read(tenant, "d1", "k", from, to, 10)).isEmpty());
+    }
+}

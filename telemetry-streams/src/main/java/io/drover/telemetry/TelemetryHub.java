@@ -1,0 +1,205 @@
+package io.drover.telemetry;
+
+import io.drover.persistence.RollupWindow;
+import io.drover.persistence.TelemetrySample;
+import io.drover.persistence.TelemetryStore;
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.Gauge;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ThreadLocalRandom;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.japi.Pair;
+import org.apache.pekko.stream.BoundedSourceQueue;
+import org.apache.pekko.stream.KillSwitches;
+import org.apache.pekko.stream.QueueOfferResult;
+import org.apache.pekko.stream.UniqueKillSwitch;
+import org.apache.pekko.stream.javadsl.Keep;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.stream.javadsl.Source;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The node's telemetry graph (docs/telemetry.md). In: the MQTT and HTTP edges, through one bounded queue.
+ * Then batches of up to {@code batch-size} messages or {@code batch-window}, written with bounded
+ * parallelism (raw rows, latest values, rollup pending marks). Each message's future completes only when
+ * its samples are durable — that is when the device gets its PUBACK (or HTTP answer), so a slow Cassandra
+ * slows the acknowledgements: the writer backpressures the queue, a full queue refuses (the device is not
+ * acknowledged and sends again). Out, once durable: live subscribers (cluster-wide pub-sub) and the
+ * rollup tracker; a tick recomputes due rollup windows, a sweeper those left pending by a stopped node.
+ * No stage fails the stream; a failed write fails only its messages.
+ */
+public final class TelemetryHub {
+
+    private static final Logger log = LoggerFactory.getLogger(TelemetryHub.class);
+
+    /** The queue is full: Drover is slower than its devices right now. */
+    public static final class Overloaded extends RuntimeException {
+        Overloaded() {
+            super("telemetry queue full", null, false, false);
+        }
+    }
+
+    private record Pending(List<TelemetrySample> samples, CompletableFuture<Void> done) {}
+
+    private final BoundedSourceQueue<Pending> queue;
+    private final CompletionStage<Done> finished;
+    private final List<UniqueKillSwitch> background = new ArrayList<>();
+    private final TelemetryStore store;
+    private final TelemetryCodec codec;
+    private final RollupTracker tracker;
+    private final Optional<LiveFeed> live;
+    private final Clock clock;
+    private final Gauge queueDepth;
+    private final Counter refused;
+    private final Counter recomputed;
+
+    /** Starts the streams; stop them with {@link #drain} (the node does so in coordinated shutdown). */
+    public TelemetryHub(ActorSystem<?> system, TelemetryStore store, TelemetrySettings settings, Optional<LiveFeed> live,
+            PrometheusRegistry registry, Clock clock) {
+        this.store = store;
+        this.live = live;
+        this.clock = clock;
+        this.codec = new TelemetryCodec(settings.maxPayloadBytes(), settings.maxClockSkew());
+        TelemetrySettings.Rollups r = settings.rollups();
+        this.tracker = new RollupTracker(r.grace().toMillis(), r.markMargin().toMillis(), r.maxTrackedWindows());
+        this.queueDepth = Gauge.builder().name("drover_telemetry_queue_depth")
+                .help("Telemetry messages waiting for the Cassandra writer").register(registry);
+        this.refused = Counter.builder().name("drover_telemetry_refused_total")
+                .help("Telemetry messages refused because the writer queue was full").register(registry);
+        this.recomputed = Counter.builder().name("drover_telemetry_rollups_recomputed_total")
+                .help("Rollup windows recomputed, by resolution, trigger and outcome")
+                .labelNames("resolution", "trigger", "outcome").register(registry);
+        Gauge tracked = Gauge.builder().name("drover_telemetry_rollup_windows_tracked")
+                .help("Rollup windows this node will recompute when due").register(registry);
+
+        Pair<BoundedSourceQueue<Pending>, CompletionStage<Done>> run = Source.<Pending>queue(settings.queueSize())
+                .groupedWithin(settings.batchSize(), settings.batchWindow())
+                .mapAsyncUnordered(settings.writeParallelism(), this::write)
+                .toMat(Sink.ignore(), Keep.both())
+                .run(system);
+        this.queue = run.first();
+        this.finished = run.second();
+
+        background.add(Source.tick(r.tick(), r.tick(), "tick")
+                .mapConcat(t -> {
+                    tracked.set(tracker.size());
+                    return tracker.due(clock.millis(), 1000);
+                })
+                .mapAsyncUnordered(r.parallelism(), w -> recompute(w, "tracker"))
+                .viaMat(KillSwitches.single(), Keep.right())
+                .to(Sink.ignore())
+                .run(system));
+        Duration firstSweep = Duration.ofMillis(ThreadLocalRandom.current().nextLong(r.sweepInterval().toMillis()) + 1);
+        background.add(Source.tick(firstSweep, r.sweepInterval(), "sweep")
+                .mapAsync(1, t -> {
+                    Instant before = clock.instant().minus(r.sweepAfter());
+                    return store.pending(RollupWindow.Resolution.MINUTE, before, r.sweepBatch())
+                            .thenCombine(store.pending(RollupWindow.Resolution.HOUR, before, r.sweepBatch()), (m, h) -> {
+                                List<RollupWindow> all = new ArrayList<>(m);
+                                all.addAll(h);
+                                return all;
+                            })
+                            .exceptionally(err -> {
+                                log.warn("Rollup sweep could not list pending windows: {}", err.toString());
+                                return List.of();
+                            });
+                })
+                .mapConcat(l -> l)
+                .mapAsyncUnordered(r.parallelism(), w -> recompute(w, "sweeper"))
+                .viaMat(KillSwitches.single(), Keep.right())
+                .to(Sink.ignore())
+                .run(system));
+    }
+
+    private CompletionStage<Done> write(List<Pending> batch) {
+        List<TelemetrySample> all = new ArrayList<>();
+        batch.forEach(p -> all.addAll(p.samples()));
+        RollupTracker.Begun begun = tracker.begin(all, clock.millis());
+        CompletionStage<Void> written;
+        try {
+            written = store.write(all, begun.marks());
+        } catch (RuntimeException e) {
+            written = CompletableFuture.failedFuture(e);
+        }
+        return written.handle((ok, err) -> {
+            tracker.end(begun.touched());
+            for (Pending p : batch) {
+                if (err == null) {
+                    p.done().complete(null);
+                } else {
+                    p.done().completeExceptionally(err);
+                }
+            }
+            if (err == null && live.isPresent()) {
+                for (Pending p : batch) {
+                    TelemetrySample first = p.samples().get(0);
+                    live.get().publish(new LiveFeed.Samples(first.tenantId(), first.deviceId(), p.samples()));
+                }
+            }
+            return Done.getInstance();
+        });
+    }
+
+    private CompletionStage<Done> recompute(RollupWindow w, String trigger) {
+        String res = w.resolution().name().toLowerCase();
+        CompletionStage<Optional<RollupWindow>> r;
+        try {
+            r = store.recompute(w);
+        } catch (RuntimeException e) {
+            r = CompletableFuture.failedFuture(e);
+        }
+        return r.handle((hour, err) -> {
+            if (err != null) {
+                // Its pending mark stays in Cassandra: the sweeper tries again.
+                recomputed.labelValues(res, trigger, "failed").inc();
+                log.debug("Rollup {} not recomputed: {}", w, err.toString());
+            } else {
+                recomputed.labelValues(res, trigger, "ok").inc();
+                hour.ifPresent(h -> tracker.hourChanged(h, clock.millis()));
+            }
+            return Done.getInstance();
+        });
+    }
+
+    /** Completes when the samples are durable; fails with {@link Overloaded} when the queue is full. */
+    public CompletionStage<Void> submit(List<TelemetrySample> samples) {
+        Pending p = new Pending(samples, new CompletableFuture<>());
+        QueueOfferResult r = queue.offer(p);
+        queueDepth.set(queue.size());
+        if (r == QueueOfferResult.enqueued()) {
+            return p.done();
+        }
+        refused.inc();
+        return CompletableFuture.failedFuture(r == QueueOfferResult.dropped() ? new Overloaded()
+                : new IllegalStateException("telemetry ingest is stopped"));
+    }
+
+    /** The payload rules every edge shares (MQTT and HTTP). */
+    public TelemetryCodec codec() {
+        return codec;
+    }
+
+    /** Windows this node still has to recompute (for tests and metrics). */
+    public int trackedWindows() {
+        return tracker.size();
+    }
+
+    /**
+     * Accepts nothing more; completes when everything accepted is written. Windows not yet recomputed keep
+     * their durable pending marks, which the sweeper (of any node) takes over.
+     */
+    public CompletionStage<Done> drain() {
+        queue.complete();
+        return finished.whenComplete((d, e) -> background.forEach(UniqueKillSwitch::shutdown));
+    }
+}
