@@ -38,7 +38,11 @@ public final class TestStores {
     }
 
     public static CassandraTelemetryStore telemetry(CqlSession session, String keyspace) {
-        return new CassandraTelemetryStore(session, keyspace, retention(session, keyspace), Duration.ofSeconds(15),
-                Clock.systemUTC());
+        return telemetry(session, keyspace, Duration.ofSeconds(15));
+    }
+
+    /** With a short pending-mark margin, so rollups settle within a test's patience. */
+    public static CassandraTelemetryStore telemetry(CqlSession session, String keyspace, Duration markMargin) {
+        return new CassandraTelemetryStore(session, keyspace, retention(session, keyspace), markMargin, Clock.systemUTC());
     }
 }
