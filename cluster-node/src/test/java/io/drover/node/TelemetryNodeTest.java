@@ -1,0 +1,231 @@
+package io.drover.node;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.hivemq.client.mqtt.MqttClient;
+import com.hivemq.client.mqtt.datatypes.MqttQos;
+import com.hivemq.client.mqtt.mqtt5.Mqtt5AsyncClient;
+import io.drover.http.ApiKeys;
+import io.drover.persistence.ApiKey;
+import io.drover.persistence.TelemetrySample;
+import io.drover.persistence.testing.CassandraExtension;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.WebSocket;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Telemetry end to end on two nodes forming a cluster: node A runs the MQTT broker, node B only HTTP.
+ * A WebSocket client on B sees what a device publishes with mosquitto_pub to A; and with Cassandra
+ * stopped (SIGSTOP) mid-ingest the acknowledgements stall, then resume, and nothing acknowledged is lost.
+ */
+@ExtendWith(CassandraExtension.class)
+class TelemetryNodeTest {
+
+    private static Main.Started nodeA;
+    private static Main.Started nodeB;
+    private static String platformKey;
+    private String tenant;
+    private String admin;
+
+    @BeforeAll
+    static void start() throws Exception {
+        nodeA = TestNodes.start(Map.of());
+        int portA = nodeA.system().settings().config().getInt("pekko.remote.artery.canonical.port");
+        nodeB = TestNodes.start(Map.of(
+                "pekko.cluster.seed-nodes", List.of("pekko://drover@127.0.0.1:" + portA),
+                "drover.mqtt.embedded.enabled", false,
+                "drover.node.data-dir", java.nio.file.Path.of("target", "test-node-b").toAbsolutePath().toString()));
+        platformKey = new ApiKeys(nodeA.started().persistence().access(), Clock.systemUTC())
+                .issue(ApiKey.PLATFORM_TENANT, ApiKey.Role.PLATFORM_ADMIN, "telemetry-test", Optional.empty())
+                .toCompletableFuture().get(30, TimeUnit.SECONDS).secret();
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (Cluster.get(nodeB.system()).selfMember().status() != org.apache.pekko.cluster.MemberStatus.up()
+                && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        TestNodes.stop(nodeB);
+        TestNodes.stop(nodeA);
+    }
+
+    @BeforeEach
+    void tenant() throws Exception {
+        tenant = "tn-" + UUID.randomUUID().toString().substring(0, 8);
+        admin = TestHttp.call(nodeA, "POST", "/api/v1/tenants", platformKey, "{\"id\":\"" + tenant + "\"}", 201)
+                .at("/adminKey/key").asText();
+    }
+
+    private String device(String id) throws Exception {
+        return TestHttp.call(nodeA, "POST", "/api/v1/devices", admin, "{\"id\":\"" + id + "\"}", 201).get("token").asText();
+    }
+
+    private int mosquittoPub(String device, String token, String message) throws Exception {
+        Process p = new ProcessBuilder("mosquitto_pub", "-h", "127.0.0.1", "-p",
+                Integer.toString(nodeA.started().mqtt().settings().port()), "-q", "1", "-i", tenant + ":" + device,
+                "-u", tenant + ":" + device, "-P", token, "-t", "devices/" + device + "/telemetry", "-m", message)
+                .redirectErrorStream(true).start();
+        assertTrue(p.waitFor(30, TimeUnit.SECONDS), "mosquitto_pub hung");
+        return p.exitValue();
+    }
+
+    @Test
+    void mosquittoPubOnOneNodeReachesAWebSocketOnTheOther() throws Exception {
+        String token = device("ws1");
+        BlockingQueue<JsonNode> frames = new LinkedBlockingQueue<>();
+        WebSocket ws = HttpClient.newHttpClient().newWebSocketBuilder()
+                .header("Authorization", "Bearer " + admin)
+                .buildAsync(URI.create("ws://127.0.0.1:" + nodeB.started().http().getPort() + "/api/v1/ws"),
+                        new WebSocket.Listener() {
+                            private final StringBuilder part = new StringBuilder();
+
+                            @Override
+                            public CompletionStage<?> onText(WebSocket w, CharSequence data, boolean last) {
+                                part.append(data);
+                                if (last) {
+                                    try {
+                                        frames.add(TestHttp.JSON.readTree(part.toString()));
+                                    } catch (Exception e) {
+                                        throw new IllegalStateException(e);
+                                    }
+                                    part.setLength(0);
+                                }
+                                w.request(1);
+                                return null;
+                            }
+                        }).get(10, TimeUnit.SECONDS);
+        ws.sendText("{\"type\":\"subscribe\",\"id\":\"s\",\"deviceIds\":[\"ws1\"]}", true).get();
+        JsonNode ack = frames.poll(10, TimeUnit.SECONDS);
+        assertNotNull(ack);
+        assertEquals("subscribed", ack.get("type").asText(), ack.toString());
+        // The subscription reaches node A's pub-sub registry by gossip (about a second): publish until it arrives.
+        JsonNode got = null;
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        int n = 0;
+        while (got == null && System.nanoTime() < deadline) {
+            assertEquals(0, mosquittoPub("ws1", token, "{\"temp\": " + (++n) + ".5}"));
+            got = frames.poll(500, TimeUnit.MILLISECONDS);
+        }
+        assertNotNull(got, "no telemetry frame on node B");
+        assertEquals("telemetry", got.get("type").asText());
+        assertEquals("ws1", got.get("deviceId").asText());
+        assertTrue(got.at("/series/temp/0/value").asDouble() > 1, got.toString());
+        ws.sendClose(WebSocket.NORMAL_CLOSURE, "").get();
+        // and the query API of node B serves what node A stored
+        JsonNode raw = TestHttp.call(nodeB, "GET", "/api/v1/devices/ws1/telemetry?keys=temp", admin, null, 200);
+        assertEquals(n, raw.at("/series/temp").size());
+        JsonNode latest = TestHttp.call(nodeB, "GET", "/api/v1/devices/ws1/telemetry/latest", admin, null, 200);
+        assertEquals(n + 0.5, latest.at("/values/temp/value").asDouble());
+    }
+
+    private static Optional<Long> cassandraPid() throws Exception {
+        Process p = new ProcessBuilder("ss", "-ltnpH", "sport = :" + CassandraExtension.port()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        p.waitFor(10, TimeUnit.SECONDS);
+        Matcher m = Pattern.compile("pid=(\\d+)").matcher(out);
+        return m.find() ? Optional.of(Long.parseLong(m.group(1))) : Optional.empty();
+    }
+
+    private static void signal(long pid, String sig) throws Exception {
+        assertEquals(0, new ProcessBuilder("kill", "-" + sig, Long.toString(pid)).start().waitFor());
+    }
+
+    @Test
+    void cassandraStoppedMidIngestStallsAcksThenNothingAcknowledgedIsLost() throws Exception {
+        Optional<Long> pid = cassandraPid();
+        Assumptions.assumeTrue(pid.isPresent(), "the test Cassandra's process is not visible here");
+        String token = device("stall");
+        Mqtt5AsyncClient c = MqttClient.builder().useMqttVersion5().identifier(tenant + ":stall")
+                .serverHost("127.0.0.1").serverPort(nodeA.started().mqtt().settings().port()).buildAsync();
+        c.connectWith().simpleAuth().username(tenant + ":stall").password(token.getBytes(StandardCharsets.UTF_8))
+                .applySimpleAuth().send().get(10, TimeUnit.SECONDS);
+        long base = System.currentTimeMillis() - 60_000;
+        Map<Long, Long> ackedAt = new ConcurrentHashMap<>();
+        Set<Long> failed = ConcurrentHashMap.newKeySet();
+        List<CompletableFuture<?>> all = new ArrayList<>();
+        long stopAt = 0;
+        long contAt = 0;
+        boolean stopped = false;
+        try {
+            for (long i = 0; i < 300; i++) {
+                long id = i;
+                all.add(c.publishWith().topic("devices/stall/telemetry").qos(MqttQos.AT_LEAST_ONCE)
+                        .payload(("{\"ts\":" + (base + i) + ",\"values\":{\"n\":" + i + "}}").getBytes(StandardCharsets.UTF_8))
+                        .send().whenComplete((r, e) -> {
+                            if (e == null && !r.getError().isPresent()) {
+                                ackedAt.put(id, System.nanoTime());
+                            } else {
+                                failed.add(id);
+                            }
+                        }));
+                Thread.sleep(20);
+                if (i == 50) {
+                    signal(pid.get(), "STOP");
+                    stopped = true;
+                    stopAt = System.nanoTime();
+                }
+                if (i == 200) { // 150 × 20 ms ≈ 3 s (and more) stopped, below the 10 s write timeout
+                    signal(pid.get(), "CONT");
+                    stopped = false;
+                    contAt = System.nanoTime();
+                }
+            }
+        } finally {
+            if (stopped) {
+                signal(pid.get(), "CONT");
+            }
+        }
+        CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
+        long s = stopAt + Duration.ofMillis(500).toNanos();
+        long e = contAt;
+        long ackedWhileStopped = ackedAt.values().stream().filter(t -> t > s && t < e).count();
+        assertEquals(0, ackedWhileStopped, "no acknowledgement while Cassandra was stopped");
+        assertTrue(ackedAt.keySet().stream().anyMatch(id -> id > 60 && id < 200) , "the stalled ones were acknowledged after");
+        // re-send what was not acknowledged (a device would), then every message is stored exactly once
+        for (long id : failed) {
+            c.publishWith().topic("devices/stall/telemetry").qos(MqttQos.AT_LEAST_ONCE)
+                    .payload(("{\"ts\":" + (base + id) + ",\"values\":{\"n\":" + id + "}}").getBytes(StandardCharsets.UTF_8))
+                    .send().get(30, TimeUnit.SECONDS);
+        }
+        c.disconnect().get(10, TimeUnit.SECONDS);
+        List<TelemetrySample> rows = nodeA.started().persistence().telemetry().read(tenant, "stall", "n",
+                Instant.ofEpochMilli(base), Instant.ofEpochMilli(base + 300), 1000).toCompletableFuture().get(30, TimeUnit.SECONDS);
+        Set<Long> stored = new HashSet<>();
+        rows.forEach(r -> assertTrue(stored.add(r.ts().toEpochMilli() - base), "one row per message"));
+        for (long id : ackedAt.keySet()) {
+            assertTrue(stored.contains(id), "acknowledged but not stored: " + id);
+        }
+        assertEquals(300, stored.size(), "every message stored once (" + failed.size() + " re-sent)");
+    }
+}
