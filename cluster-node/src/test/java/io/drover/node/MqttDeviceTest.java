@@ -175,7 +175,7 @@ class MqttDeviceTest {
             c.subscribeWith().topicFilter("devices/e1/errors").qos(MqttQos.AT_LEAST_ONCE).send();
             Map<String, String> cases = Map.of(
                     "{\"temp\":", "malformed-json",
-                    "{\"temp\":{\"nested\":1}}", "invalid-value",
+                    "{\"temp\":null}", "invalid-value",
                     "[1,2]", "invalid-payload",
                     "{\"ts\":\"yesterday\",\"values\":{\"a\":1}}", "invalid-timestamp",
                     "{\"bad key!\":1}", "invalid-key",

@@ -357,7 +357,7 @@ class ApiRoutesTest {
                 "X-Device-Id", id);
         assertEquals(200, ok.status(), ok.raw().body());
         assertEquals(1, ok.body().get("stored").asInt());
-        assertEquals(21.5, call("GET", "/api/v1/devices/h-dev/telemetry?keys=t&from=0", null).body().at("/series/t/0/value")
+        assertEquals(21.5, call("GET", "/api/v1/devices/h-dev/telemetry?keys=t&from=1699999999000&to=1700000001000", null).body().at("/series/t/0/value")
                 .asDouble(), "answered after the write");
         problem(server.call("POST", "/api/v1/device-api/telemetry", token, "{\"t\":", "X-Device-Id", id), 400, "malformed-json");
         problem(server.call("POST", "/api/v1/device-api/telemetry", token, "{\"t\":null}", "X-Device-Id", id), 400, "invalid-value");

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Telemetry writer rows/s next to raw Cassandra driver writes of the same rows, and query latency for a
+# 24 h range raw vs from rollups — one run, against the Cassandra on 127.0.0.1:${1:-9042} (start it with
+# ./drover cassandra start). Uses its own keyspace drover_bench. Internal benchmark (it drives the
+# telemetry-streams classes directly), so it lives with their tests and is only launched from here.
+#   load-tests/telemetry-bench.sh [cassandra-port=9042] [seconds-per-phase=20]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cp=telemetry-streams/target/bench-classpath.txt
+if [ ! -f "$cp" ] || [ -n "$(find telemetry-streams/src persistence/src -newer "$cp" -name '*.java' | head -1)" ]; then
+  mvn -q -B -pl telemetry-streams -am install -DskipTests
+  mvn -q -B -pl telemetry-streams dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=target/bench-classpath.txt
+fi
+exec java -Xmx1g -cp "telemetry-streams/target/test-classes:telemetry-streams/target/classes:$(cat "$cp")" \
+  io.drover.telemetry.bench.TelemetryBench "$@"
