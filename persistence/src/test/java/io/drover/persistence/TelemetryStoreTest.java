@@ -109,6 +109,20 @@ class TelemetryStoreTest {
     }
 
     @Test
+    void aPageLargerThanTheDriversFetchSizeIsComplete() throws Exception {
+        String tenant = uniq("t");
+        Instant day = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.DAYS).minus(Duration.ofDays(1));
+        List<TelemetrySample> rows = new ArrayList<>();
+        for (int i = 0; i < 6000; i++) { // one partition, more rows than the driver's 5,000-row page
+            rows.add(TelemetrySample.number(tenant, "d1", "k", day.plusSeconds(i * 10L), i, Instant.now()));
+        }
+        for (int i = 0; i < rows.size(); i += 500) {
+            await(store.write(rows.subList(i, i + 500), List.of()));
+        }
+        assertEquals(6000, await(store.read(tenant, "d1", "k", day, day.plus(Duration.ofDays(1)), 10_000)).size());
+    }
+
+    @Test
     void latestKeepsTheNewestSampleEvenWhenAnOlderOneArrivesLater() throws Exception {
         String tenant = uniq("t");
         Instant t0 = Instant.now().minus(Duration.ofHours(5));

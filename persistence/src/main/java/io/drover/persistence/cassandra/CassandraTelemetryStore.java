@@ -277,9 +277,11 @@ public final class CassandraTelemetryStore implements TelemetryStore {
         }
         PreparedStatement ps = q.ascending() ? selectRawAsc : selectRawDesc;
         int want = q.limit() + 1 - collected;
-        return session.executeAsync(ps.bind(q.tenantId(), q.deviceId(), day, key, from, to, want)).thenCompose(rs -> {
+        return session.executeAsync(ps.bind(q.tenantId(), q.deviceId(), day, key, from, to, want))
+                .thenCompose(rs -> allRows(rs, new ArrayList<>())) // a page of the driver holds 5,000 rows at most
+                .thenCompose(rows -> {
             int n = collected;
-            for (Row r : rs.currentPage()) {
+            for (Row r : rows) {
                 series.computeIfAbsent(key, k -> new ArrayList<>()).add(sample(q.tenantId(), q.deviceId(), r));
                 n++;
             }
