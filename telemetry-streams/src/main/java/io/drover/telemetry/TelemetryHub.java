@@ -18,6 +18,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.japi.Pair;
+import org.apache.pekko.pattern.Patterns;
 import org.apache.pekko.stream.BoundedSourceQueue;
 import org.apache.pekko.stream.KillSwitches;
 import org.apache.pekko.stream.QueueOfferResult;
@@ -59,6 +60,9 @@ public final class TelemetryHub {
     private final RollupTracker tracker;
     private final Optional<LiveFeed> live;
     private final Clock clock;
+    private final ActorSystem<?> system;
+    private final int writeAttempts;
+    private final Duration writeBackoff;
     private final Gauge queueDepth;
     private final Counter refused;
     private final Counter recomputed;
@@ -67,6 +71,9 @@ public final class TelemetryHub {
     public TelemetryHub(ActorSystem<?> system, TelemetryStore store, TelemetrySettings settings, Optional<LiveFeed> live,
             PrometheusRegistry registry, Clock clock) {
         this.store = store;
+        this.system = system;
+        this.writeAttempts = settings.writeAttempts();
+        this.writeBackoff = settings.writeBackoff();
         this.live = live;
         this.clock = clock;
         this.codec = new TelemetryCodec(settings.maxPayloadBytes(), settings.maxClockSkew());
@@ -125,12 +132,15 @@ public final class TelemetryHub {
         List<TelemetrySample> all = new ArrayList<>();
         batch.forEach(p -> all.addAll(p.samples()));
         RollupTracker.Begun begun = tracker.begin(all, clock.millis());
-        CompletionStage<Void> written;
-        try {
-            written = store.write(all, begun.marks());
-        } catch (RuntimeException e) {
-            written = CompletableFuture.failedFuture(e);
-        }
+        // Writes are idempotent upserts, so a failed attempt (e.g. a write timeout) is simply tried again;
+        // the messages' acknowledgements wait meanwhile, which is the backpressure the devices feel.
+        CompletionStage<Void> written = Patterns.retry(() -> {
+            try {
+                return store.write(all, begun.marks());
+            } catch (RuntimeException e) {
+                return CompletableFuture.failedFuture(e);
+            }
+        }, Math.max(0, writeAttempts - 1), writeBackoff, writeBackoff.multipliedBy(8), 0.2, system); // retries after the first
         return written.handle((ok, err) -> {
             tracker.end(begun.touched());
             for (Pending p : batch) {

@@ -6,7 +6,7 @@ import java.time.Duration;
 /** Settings of {@code drover.telemetry}, read once. */
 public record TelemetrySettings(
         int maxPayloadBytes, Duration maxClockSkew, int queueSize, int batchSize, Duration batchWindow,
-        int writeParallelism, Rollups rollups) {
+        int writeParallelism, int writeAttempts, Duration writeBackoff, Rollups rollups) {
 
     /** {@code drover.telemetry.rollups}; {@code markMargin} is {@code drover.persistence.rollup-mark-margin}. */
     public record Rollups(Duration grace, Duration markMargin, Duration tick, int parallelism, int maxTrackedWindows,
@@ -22,6 +22,8 @@ public record TelemetrySettings(
                 c.getInt("batch-size"),
                 c.getDuration("batch-window"),
                 c.getInt("write-parallelism"),
+                c.getInt("write-attempts"),
+                c.getDuration("write-backoff"),
                 new Rollups(r.getDuration("grace"), root.getDuration("drover.persistence.rollup-mark-margin"),
                         r.getDuration("tick"), r.getInt("parallelism"), r.getInt("max-tracked-windows"),
                         r.getDuration("sweep-interval"), r.getDuration("sweep-after"), r.getInt("sweep-batch")));

@@ -57,7 +57,7 @@ class RollupPropertyTest {
         store = TestStores.telemetry(session, CassandraExtension.TEST_KEYSPACE, Duration.ofMillis(300));
         system = ActorSystem.create(Behaviors.empty(), "rollups", ConfigFactory.parseString("pekko.loglevel = WARNING")
                 .withFallback(ConfigFactory.load()));
-        TelemetrySettings settings = new TelemetrySettings(16 * 1024, Duration.ofHours(1), 10_000, 50, Duration.ofMillis(5), 4,
+        TelemetrySettings settings = new TelemetrySettings(16 * 1024, Duration.ofHours(1), 10_000, 50, Duration.ofMillis(5), 4, 3, Duration.ofMillis(50),
                 new TelemetrySettings.Rollups(Duration.ofMillis(100), Duration.ofMillis(300), Duration.ofMillis(100), 4,
                         100_000, Duration.ofHours(1), Duration.ofHours(1), 500));
         nodeA = new TelemetryHub(system, store, settings, Optional.empty(), new PrometheusRegistry(), Clock.systemUTC());
@@ -140,7 +140,7 @@ class RollupPropertyTest {
         store.write(samples, marks).toCompletableFuture().get(30, TimeUnit.SECONDS); // the "dead" node's last write
         assertTrue(store.readRollups(tenant, "d1", "v", Resolution.MINUTE, base, base.plus(Duration.ofHours(1)))
                 .toCompletableFuture().get().isEmpty(), "nothing recomputed yet");
-        TelemetrySettings sweeping = new TelemetrySettings(16 * 1024, Duration.ofHours(1), 1000, 50, Duration.ofMillis(5), 4,
+        TelemetrySettings sweeping = new TelemetrySettings(16 * 1024, Duration.ofHours(1), 1000, 50, Duration.ofMillis(5), 4, 3, Duration.ofMillis(50),
                 new TelemetrySettings.Rollups(Duration.ofMillis(100), Duration.ofMillis(300), Duration.ofMillis(100), 4,
                         100_000, Duration.ofMillis(300), Duration.ofMillis(500), 500));
         TelemetryHub survivor = new TelemetryHub(system, store, sweeping, Optional.empty(), new PrometheusRegistry(),

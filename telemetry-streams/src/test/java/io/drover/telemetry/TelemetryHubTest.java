@@ -1,0 +1,137 @@
+package io.drover.telemetry;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.drover.persistence.Rollup;
+import io.drover.persistence.RollupWindow;
+import io.drover.persistence.TelemetrySample;
+import io.drover.persistence.TelemetryStore;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+/** The hub's write path with a stubbed store: retries, failures, and a full queue refusing at once. */
+class TelemetryHubTest {
+
+    private static final ActorTestKit testKit = ActorTestKit.create();
+
+    @AfterAll
+    static void shutdown() {
+        testKit.shutdownTestKit();
+    }
+
+    /** A store whose writes answer what {@code onWrite} says (by attempt number, from 1). */
+    private static final class StubStore implements TelemetryStore {
+        final AtomicInteger writes = new AtomicInteger();
+        final Function<Integer, CompletionStage<Void>> onWrite;
+
+        StubStore(Function<Integer, CompletionStage<Void>> onWrite) {
+            this.onWrite = onWrite;
+        }
+
+        @Override
+        public CompletionStage<Void> write(List<TelemetrySample> samples, Collection<RollupWindow> newWindows) {
+            return onWrite.apply(writes.incrementAndGet());
+        }
+
+        @Override
+        public CompletionStage<RawPage> readRaw(RawQuery query) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public CompletionStage<List<Rollup>> readRollups(String t, String d, String k, RollupWindow.Resolution r, Instant f,
+                Instant to) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public CompletionStage<Map<String, TelemetrySample>> latest(String t, String d, Set<String> keys) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public CompletionStage<Optional<RollupWindow>> recompute(RollupWindow window) {
+            return CompletableFuture.completedFuture(Optional.empty());
+        }
+
+        @Override
+        public CompletionStage<List<RollupWindow>> pending(RollupWindow.Resolution r, Instant before, int limit) {
+            return CompletableFuture.completedFuture(List.of());
+        }
+    }
+
+    private static TelemetryHub hub(TelemetryStore store, int queueSize) {
+        TelemetrySettings s = new TelemetrySettings(16 * 1024, Duration.ofHours(1), queueSize, 10, Duration.ofMillis(1), 2, 3,
+                Duration.ofMillis(10), new TelemetrySettings.Rollups(Duration.ofSeconds(1), Duration.ofSeconds(1),
+                Duration.ofSeconds(1), 1, 1000, Duration.ofHours(1), Duration.ofHours(1), 10));
+        return new TelemetryHub(testKit.system(), store, s, Optional.empty(), new PrometheusRegistry(), Clock.systemUTC());
+    }
+
+    private static List<TelemetrySample> msg(int i) {
+        return List.of(TelemetrySample.number("t", "d", "k", Instant.ofEpochMilli(1_000_000L + i), i, Instant.now()));
+    }
+
+    @Test
+    void aFailedWriteIsTriedAgainBeforeTheMessageIsAnswered() throws Exception {
+        StubStore store = new StubStore(n -> n == 1 ? CompletableFuture.failedFuture(new IllegalStateException("timeout"))
+                : CompletableFuture.completedFuture(null));
+        hub(store, 100).submit(msg(1)).toCompletableFuture().get(5, TimeUnit.SECONDS);
+        assertEquals(2, store.writes.get(), "acknowledged after the second attempt");
+    }
+
+    @Test
+    void aWriteThatKeepsFailingFailsItsMessagesAndTheHubGoesOn() throws Exception {
+        AtomicInteger healthyAfter = new AtomicInteger(Integer.MAX_VALUE);
+        StubStore store = new StubStore(n -> n >= healthyAfter.get() ? CompletableFuture.completedFuture(null)
+                : CompletableFuture.failedFuture(new IllegalStateException("down")));
+        TelemetryHub hub = hub(store, 100);
+        ExecutionException e = assertThrows(ExecutionException.class,
+                () -> hub.submit(msg(1)).toCompletableFuture().get(5, TimeUnit.SECONDS));
+        assertEquals("down", e.getCause().getMessage());
+        assertEquals(3, store.writes.get(), "three attempts in all");
+        healthyAfter.set(0);
+        hub.submit(msg(2)).toCompletableFuture().get(5, TimeUnit.SECONDS); // the stream did not fail
+    }
+
+    @Test
+    void aStalledStoreFillsTheBoundedQueueThenSubmitsAreRefusedAtOnce() throws Exception {
+        CompletableFuture<Void> stalled = new CompletableFuture<>();
+        StubStore store = new StubStore(n -> stalled);
+        TelemetryHub hub = hub(store, 50);
+        List<CompletableFuture<Void>> accepted = new ArrayList<>();
+        Throwable refusal = null;
+        for (int i = 0; i < 10_000 && refusal == null; i++) {
+            CompletableFuture<Void> f = hub.submit(msg(i)).toCompletableFuture();
+            if (f.isCompletedExceptionally()) {
+                refusal = assertThrows(ExecutionException.class, f::get).getCause();
+            } else {
+                accepted.add(f);
+            }
+        }
+        assertTrue(refusal instanceof TelemetryHub.Overloaded, "refused as overloaded: " + refusal);
+        assertTrue(accepted.size() < 200, "bounded: " + accepted.size() + " messages taken before refusing");
+        assertFalse(accepted.stream().anyMatch(CompletableFuture::isDone), "nothing acknowledged while the store stalls");
+        stalled.complete(null);
+        CompletableFuture.allOf(accepted.toArray(CompletableFuture[]::new)).get(5, TimeUnit.SECONDS);
+    }
+}
