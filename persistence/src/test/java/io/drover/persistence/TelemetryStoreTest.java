@@ -136,6 +136,21 @@ class TelemetryStoreTest {
     }
 
     @Test
+    void latestFindsValuesNewerThanTheirCheckpointRowInTheRawDays() throws Exception {
+        String tenant = uniq("t");
+        Instant now = Instant.now();
+        // the first value of a key writes its checkpoint row; the next ones (within the refresh span) do not
+        await(store.write(List.of(TelemetrySample.number(tenant, "d1", "k", now.minus(Duration.ofDays(3)), 1, now)), List.of()));
+        await(store.write(List.of(TelemetrySample.number(tenant, "d1", "k", now.minus(Duration.ofDays(2)), 2, now)), List.of()));
+        await(store.write(List.of(TelemetrySample.number(tenant, "d1", "k", now.minus(Duration.ofDays(1)), 3, now)), List.of()));
+        var row = session.execute("SELECT num FROM " + CassandraExtension.TEST_KEYSPACE
+                + ".telemetry_latest WHERE tenant_id = ? AND device_id = ? AND key = 'k'", tenant, "d1").one();
+        assertEquals(1.0, row.getDouble("num"), "the checkpoint was not rewritten within the refresh span");
+        assertEquals(3.0, await(store.latest(tenant, "d1", Set.of())).get("k").number(),
+                "the newest value, found in the raw day partitions after the checkpoint");
+    }
+
+    @Test
     void aTenantsRetentionIsTheTtlOfItsSamples() throws Exception {
         String tenant = uniq("t");
         CassandraAccessStore access = new CassandraAccessStore(session, CassandraExtension.TEST_KEYSPACE);

@@ -71,12 +71,28 @@ public final class CassandraTelemetryStore implements TelemetryStore {
     private final PreparedStatement clearMinute;
     private final PreparedStatement clearHour;
     private final PreparedStatement selectLatest;
+    private final PreparedStatement selectNewestRaw;
+    private final long latestRefreshMs;
+    private final int maxTrackedLatest;
+    /** (tenant, device, key) → when this node last wrote its row in telemetry_latest. Bounded, forgettable. */
+    private final Map<String, Long> latestWritten = new java.util.concurrent.ConcurrentHashMap<>();
     private final PreparedStatement pendingMinutes;
     private final PreparedStatement pendingHours;
 
     public CassandraTelemetryStore(CqlSession session, String ks, RetentionPolicy retention, Duration markMargin,
             Clock clock) {
+        this(session, ks, retention, markMargin, Duration.ofHours(1), 1_000_000, clock);
+    }
+
+    /**
+     * @param latestRefresh how stale a device key's row in telemetry_latest may get: newer values are read from
+     *     the raw partitions that cover this span (see {@link #latest}), so a message needs no extra write
+     */
+    public CassandraTelemetryStore(CqlSession session, String ks, RetentionPolicy retention, Duration markMargin,
+            Duration latestRefresh, int maxTrackedLatest, Clock clock) {
         this.session = session;
+        this.latestRefreshMs = latestRefresh.toMillis();
+        this.maxTrackedLatest = maxTrackedLatest;
         this.retention = retention;
         this.clock = clock;
         this.markMarginMicros = markMargin.toNanos() / 1000;
@@ -107,6 +123,8 @@ public final class CassandraTelemetryStore implements TelemetryStore {
         clearHour = session.prepare("UPDATE " + ks + ".telemetry_rollup_1h" + clear + "month = ? AND key = ? AND bucket = ?");
         selectLatest = session.prepare("SELECT key, ts, num, str, bool, json, received_at FROM " + ks
                 + ".telemetry_latest WHERE tenant_id = ? AND device_id = ?");
+        selectNewestRaw = session.prepare("SELECT key, ts, num, str, bool, json, received_at FROM " + ks
+                + ".telemetry_raw WHERE tenant_id = ? AND device_id = ? AND day = ? GROUP BY key");
         pendingMinutes = session.prepare("SELECT tenant_id, device_id, key, bucket FROM " + ks
                 + ".telemetry_rollup_1m WHERE pending_at > 0 AND pending_at < ? LIMIT ?");
         pendingHours = session.prepare("SELECT tenant_id, device_id, key, bucket FROM " + ks
@@ -142,8 +160,8 @@ public final class CassandraTelemetryStore implements TelemetryStore {
         for (TelemetrySample s : samples) {
             Retention r = retentionOf.apply(s.tenantId());
             byPartition.computeIfAbsent(s.tenantId() + '\u0000' + s.deviceId() + '\u0000' + dayOf(s.ts()),
-                    k -> new ArrayList<>()).add(insertRaw.bind(s.tenantId(), s.deviceId(), dayOf(s.ts()), s.key(), s.ts(),
-                    s.number(), s.text(), s.bool(), s.json(), s.receivedAt(), ttl(r.rawDays(), s.ts(), now)));
+                    k -> new ArrayList<>()).add(unsetNulls(insertRaw.bind(s.tenantId(), s.deviceId(), dayOf(s.ts()), s.key(),
+                    s.ts(), s.number(), s.text(), s.bool(), s.json(), s.receivedAt(), ttl(r.rawDays(), s.ts(), now))));
             latestByDevice.computeIfAbsent(s.tenantId() + '\u0000' + s.deviceId(), k -> new LinkedHashMap<>())
                     .merge(s.key(), s, (a, b) -> b.ts().isAfter(a.ts()) ? b : a);
         }
@@ -157,13 +175,40 @@ public final class CassandraTelemetryStore implements TelemetryStore {
         for (List<BatchableStatement<?>> partition : byPartition.values()) {
             executeChunked(partition, writes);
         }
+        if (latestWritten.size() > maxTrackedLatest) {
+            latestWritten.clear(); // forgetting only means writing the latest row again
+        }
+        List<String> refreshed = new ArrayList<>();
         for (Map<String, TelemetrySample> latest : latestByDevice.values()) {
             List<BatchableStatement<?>> stmts = new ArrayList<>();
-            latest.values().forEach(s -> stmts.add(insertLatest.bind(s.tenantId(), s.deviceId(), s.key(), s.ts(),
-                    s.number(), s.text(), s.bool(), s.json(), s.receivedAt(), micros(s.ts()))));
+            for (TelemetrySample s : latest.values()) {
+                // The row is a checkpoint: latest() reads the raw partitions from the row's time on, so the row
+                // needs rewriting only now and then (it bounds how many day partitions a read scans).
+                String id = s.tenantId() + '\u0000' + s.deviceId() + '\u0000' + s.key();
+                Long last = latestWritten.get(id);
+                if (last == null || now - last >= latestRefreshMs) {
+                    stmts.add(insertLatest.bind(s.tenantId(), s.deviceId(), s.key(), s.ts(), s.number(), s.text(), s.bool(),
+                            s.json(), s.receivedAt(), micros(s.ts())));
+                    refreshed.add(id);
+                }
+            }
             executeChunked(stmts, writes);
         }
-        return CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new));
+        return CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new))
+                .thenRun(() -> refreshed.forEach(id -> latestWritten.put(id, now))); // only once durable
+    }
+
+    /**
+     * A bound null writes a tombstone cell; a raw row has exactly one of its four value columns, so the
+     * other three are left unset (no tombstones to write, compact and skip over on every read).
+     */
+    private static BoundStatement unsetNulls(BoundStatement b) {
+        for (String c : new String[] {"num", "str", "bool", "json"}) {
+            if (b.isNull(c)) {
+                b = b.unset(c);
+            }
+        }
+        return b;
     }
 
     private void executeChunked(List<BatchableStatement<?>> stmts, List<CompletableFuture<AsyncResultSet>> out) {
@@ -426,17 +471,44 @@ public final class CassandraTelemetryStore implements TelemetryStore {
 
     // ------------------------------------------------------------------------------------------ latest
 
+    /**
+     * The newest value per key. telemetry_latest rows are checkpoints (a key's row is rewritten at most once
+     * per refresh span per node, see {@link #write}); anything newer is in the raw day partitions from the
+     * oldest checkpoint's day to today (+ the allowed clock skew), read newest-row-per-key.
+     */
     @Override
     public CompletionStage<Map<String, TelemetrySample>> latest(String tenantId, String deviceId, Set<String> keys) {
+        long now = clock.millis();
         return session.executeAsync(selectLatest.bind(tenantId, deviceId)).thenCompose(rs -> allRows(rs, new ArrayList<>()))
-                .thenApply(rows -> {
-                    Map<String, TelemetrySample> out = new LinkedHashMap<>();
+                .thenCompose(rows -> {
+                    Map<String, TelemetrySample> out = new java.util.TreeMap<>();
                     for (Row r : rows) {
                         if (keys.isEmpty() || keys.contains(r.getString("key"))) {
                             out.put(r.getString("key"), sample(tenantId, deviceId, r));
                         }
                     }
-                    return out;
+                    if (out.isEmpty()) {
+                        return CompletableFuture.completedFuture(out);
+                    }
+                    Instant oldest = out.values().stream().map(TelemetrySample::ts).min(Instant::compareTo).orElseThrow();
+                    int today = dayOf(Instant.ofEpochMilli(now));
+                    int from = Math.max(dayOf(oldest), today - Retention.MAX_DAYS);
+                    List<CompletableFuture<List<Row>>> reads = new ArrayList<>();
+                    for (int day = from; day <= dayOf(Instant.ofEpochMilli(now + 3_600_000)); day++) {
+                        reads.add(session.executeAsync(selectNewestRaw.bind(tenantId, deviceId, day))
+                                .thenCompose(r -> allRows(r, new ArrayList<>())).toCompletableFuture());
+                    }
+                    return CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new)).thenApply(x -> {
+                        for (CompletableFuture<List<Row>> read : reads) {
+                            for (Row r : read.join()) {
+                                if (out.containsKey(r.getString("key"))) {
+                                    out.merge(r.getString("key"), sample(tenantId, deviceId, r),
+                                            (p, q) -> q.ts().isAfter(p.ts()) ? q : p);
+                                }
+                            }
+                        }
+                        return out;
+                    });
                 });
     }
 }
