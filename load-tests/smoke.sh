@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# CI smoke of the load-test harness (seconds, not minutes): starts Drover in dev mode under a data folder of
+# its own (its own Cassandra, HTTP and MQTT ports), runs the MQTT device simulator briefly (with a WebSocket
+# watcher) and one Gatling simulation, checks they succeeded, and stops what it started, by PID.
+# Needs the build done (mvn install / verify) and nothing else on ports 19042, 18080, 11883, 25590.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+dir=$(pwd)/target/smoke
+rm -rf "$dir" && mkdir -p "$dir"
+export DROVER_DATA_DIR="$dir/data" DROVER_DEV_CASSANDRA_DIR="$dir/data/cassandra"
+export DROVER_CASSANDRA_CONTACT_POINT=127.0.0.1:19042 DROVER_HTTP_PORT=18080 DROVER_MQTT_PORT=11883 DROVER_REMOTE_PORT=25590 DROVER_RATE_LIMIT=5000
+node_pid=""
+cleanup() {
+  if [ -n "$node_pid" ] && kill -0 "$node_pid" 2>/dev/null; then
+    kill -TERM "$node_pid"; for _ in $(seq 1 30); do kill -0 "$node_pid" 2>/dev/null || break; sleep 1; done
+    kill -KILL "$node_pid" 2>/dev/null || true
+  fi
+  ./drover cassandra stop --data "$DROVER_DEV_CASSANDRA_DIR" --port 19042 >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+
+./drover dev > "$dir/node.log" 2>&1 &
+node_pid=$!
+for _ in $(seq 1 180); do
+  grep -q "Drover is running" "$dir/node.log" && break
+  kill -0 "$node_pid" 2>/dev/null || { cat "$dir/node.log"; echo "smoke: Drover did not start"; exit 1; }
+  sleep 1
+done
+grep -q "Drover is running" "$dir/node.log" || { tail -50 "$dir/node.log"; echo "smoke: Drover did not start in time"; exit 1; }
+
+load-tests/simulate.sh --api http://127.0.0.1:18080 --admin-key-file "$dir/data/admin-api-key" --mqtt 127.0.0.1:11883 \
+  --devices 20 --rate 200 --duration 5s --ramp-up 2s --ws-devices 5 --out "$dir/simulator.json" > "$dir/simulator.out"
+python3 - "$dir/simulator.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["connected"] == 20, r
+assert r["acked"] > 0 and r["failed"] == 0, r
+assert r["pubackLatencyMs"]["count"] > 0, r
+assert r["wsSamplesReceived"] > 0, "no telemetry reached the WebSocket watcher"
+print("smoke: simulator ok: %d msg/s, PUBACK p99 %.1f ms, %d samples over the WebSocket" %
+      (r["throughputPerSecond"], r["pubackLatencyMs"]["p99"], r["wsSamplesReceived"]))
+PY
+
+mvn -q -B -ntp -f load-tests/gatling/pom.xml gatling:test -Dsimulation=io.drover.gatling.RestSimulation \
+  -Dusers=5 -DdurationSeconds=5 -Ddrover.api=http://127.0.0.1:18080 -Ddrover.adminKeyFile="$dir/data/admin-api-key" \
+  > "$dir/gatling.out" 2>&1 || { tail -40 "$dir/gatling.out"; echo "smoke: Gatling failed"; exit 1; }
+grep -q "percentage of failed events is less than 1.0 : true" "$dir/gatling.out" || { tail -40 "$dir/gatling.out"; exit 1; }
+echo "smoke: Gatling RestSimulation ok ($(ls -d load-tests/gatling/target/gatling/restsimulation-* | tail -1)/index.html)"
