@@ -4,18 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.drover.http.ApiKeys;
-import io.drover.persistence.ApiKey;
 import io.drover.persistence.TelemetrySample;
 import io.drover.persistence.testing.CassandraExtension;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -103,9 +99,7 @@ class ExternalBrokerTest {
         String id = tenant + ":dev";
         Main.Started node = node();
         try {
-            String platform = new ApiKeys(node.started().persistence().access(), Clock.systemUTC())
-                    .issue(ApiKey.PLATFORM_TENANT, ApiKey.Role.PLATFORM_ADMIN, "ext", Optional.empty())
-                    .toCompletableFuture().get(30, TimeUnit.SECONDS).secret();
+            String platform = TestHttp.platformKey(node, "ext");
             String admin = TestHttp.call(node, "POST", "/api/v1/tenants", platform, "{\"id\":\"" + tenant + "\"}", 201)
                     .at("/adminKey/key").asText();
             TestHttp.call(node, "POST", "/api/v1/devices", admin, "{\"id\":\"dev\"}", 201);

@@ -15,14 +15,10 @@ import com.hivemq.client.mqtt.mqtt5.exceptions.Mqtt5SubAckException;
 import com.hivemq.client.mqtt.mqtt5.message.connect.connack.Mqtt5ConnAckReasonCode;
 import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5Publish;
 import com.hivemq.client.mqtt.mqtt5.message.publish.puback.Mqtt5PubAckReasonCode;
-import io.drover.http.ApiKeys;
-import io.drover.persistence.ApiKey;
 import io.drover.persistence.TelemetrySample;
 import io.drover.persistence.testing.CassandraExtension;
 import java.nio.charset.StandardCharsets;
-import java.time.Clock;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -53,9 +49,7 @@ class MqttDeviceTest {
     static void start() throws Exception {
         node = TestNodes.start(Map.of());
         mqttPort = node.started().mqtt().settings().port();
-        platformKey = new ApiKeys(node.started().persistence().access(), Clock.systemUTC())
-                .issue(ApiKey.PLATFORM_TENANT, ApiKey.Role.PLATFORM_ADMIN, "mqtt-test", Optional.empty())
-                .toCompletableFuture().get(30, TimeUnit.SECONDS).secret();
+        platformKey = TestHttp.platformKey(node, "mqtt-test");
     }
 
     @AfterAll
@@ -66,26 +60,16 @@ class MqttDeviceTest {
     @BeforeEach
     void tenant() throws Exception {
         tenant = "mq-" + UUID.randomUUID().toString().substring(0, 8);
-        admin = TestHttp.call(node, "POST", "/api/v1/tenants", platformKey, "{\"id\":\"" + tenant + "\"}", 201)
-                .at("/adminKey/key").asText();
+        admin = TestHttp.newTenant(node, platformKey, tenant);
     }
 
     private String device(String id) throws Exception {
-        return TestHttp.call(node, "POST", "/api/v1/devices", admin, "{\"id\":\"" + id + "\"}", 201).get("token").asText();
+        return TestHttp.newDevice(node, admin, id);
     }
 
     /** mosquitto_pub as the device; returns its exit code (0 = published and acknowledged). */
     private int mosquittoPub(String device, String password, String topic, String message, String... extra) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of("mosquitto_pub", "-h", "127.0.0.1", "-p", Integer.toString(mqttPort),
-                "-q", "1", "-i", tenant + ":" + device, "-u", tenant + ":" + device, "-P", password, "-t", topic,
-                "-m", message));
-        cmd.addAll(List.of(extra));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        if (!p.waitFor(30, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            throw new IllegalStateException("mosquitto_pub hung");
-        }
-        return p.exitValue();
+        return TestHttp.mosquittoPub(mqttPort, tenant, device, password, topic, message, extra);
     }
 
     private Mqtt5BlockingClient mqtt5(String device, String token) {

@@ -11,15 +11,11 @@ import com.hivemq.client.mqtt.mqtt5.Mqtt5BlockingClient;
 import com.hivemq.client.mqtt.mqtt5.Mqtt5ClientBuilder;
 import com.hivemq.client.mqtt.mqtt5.exceptions.Mqtt5ConnAckException;
 import com.hivemq.client.mqtt.mqtt5.message.connect.connack.Mqtt5ConnAckReasonCode;
-import io.drover.http.ApiKeys;
-import io.drover.persistence.ApiKey;
 import io.drover.persistence.testing.CassandraExtension;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Instant;
 import java.util.Map;
-import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -53,9 +49,7 @@ class MqttTlsTest {
                 "drover.mqtt.embedded.tls.key-password", TlsFixtures.PASSWORD,
                 "drover.mqtt.embedded.tls.truststore", pki.path("trust.p12").toString(),
                 "drover.mqtt.embedded.tls.truststore-password", TlsFixtures.PASSWORD));
-        String platform = new ApiKeys(node.started().persistence().access(), Clock.systemUTC())
-                .issue(ApiKey.PLATFORM_TENANT, ApiKey.Role.PLATFORM_ADMIN, "tls-test", Optional.empty())
-                .toCompletableFuture().get(30, TimeUnit.SECONDS).secret();
+        String platform = TestHttp.platformKey(node, "tls-test");
         tenant = "tls-" + UUID.randomUUID().toString().substring(0, 8);
         admin = TestHttp.call(node, "POST", "/api/v1/tenants", platform, "{\"id\":\"" + tenant + "\"}", 201)
                 .at("/adminKey/key").asText();

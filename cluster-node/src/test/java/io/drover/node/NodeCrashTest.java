@@ -12,7 +12,6 @@ import io.drover.http.ApiKeys;
 import io.drover.persistence.ApiKey;
 import io.drover.persistence.TelemetrySample;
 import io.drover.persistence.cassandra.CassandraAccessStore;
-import io.drover.persistence.cassandra.CassandraTelemetryStore;
 import io.drover.persistence.testing.CassandraExtension;
 import java.net.InetSocketAddress;
 import java.net.URI;

@@ -10,11 +10,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.drover.device.Credentials;
 import io.drover.device.Device;
 import io.drover.device.DeviceKey;
-import io.drover.http.ApiKeys;
-import io.drover.persistence.ApiKey;
 import io.drover.persistence.testing.CassandraExtension;
-import java.time.Clock;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
@@ -58,9 +54,7 @@ class NodeRecoveryTest {
         JsonNode shadowBefore;
         Instant betweenChanges;
         try {
-            String platform = new ApiKeys(first.started().persistence().access(), Clock.systemUTC())
-                    .issue(ApiKey.PLATFORM_TENANT, ApiKey.Role.PLATFORM_ADMIN, "it", Optional.empty())
-                    .toCompletableFuture().get(30, TimeUnit.SECONDS).secret();
+            String platform = TestHttp.platformKey(first, "it");
             tenantAdmin = call(first, "POST", "/api/v1/tenants", platform, "{\"id\":\"" + tenant + "\"}", 201)
                     .at("/adminKey/key").asText();
             token = call(first, "POST", "/api/v1/devices", tenantAdmin,

@@ -8,15 +8,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.hivemq.client.mqtt.MqttClient;
 import com.hivemq.client.mqtt.datatypes.MqttQos;
 import com.hivemq.client.mqtt.mqtt5.Mqtt5AsyncClient;
-import io.drover.http.ApiKeys;
-import io.drover.persistence.ApiKey;
 import io.drover.persistence.TelemetrySample;
 import io.drover.persistence.testing.CassandraExtension;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.WebSocket;
 import java.nio.charset.StandardCharsets;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -64,9 +61,7 @@ class TelemetryNodeTest {
                 "pekko.cluster.seed-nodes", List.of("pekko://drover@127.0.0.1:" + portA),
                 "drover.mqtt.embedded.enabled", false,
                 "drover.node.data-dir", java.nio.file.Path.of("target", "test-node-b").toAbsolutePath().toString()));
-        platformKey = new ApiKeys(nodeA.started().persistence().access(), Clock.systemUTC())
-                .issue(ApiKey.PLATFORM_TENANT, ApiKey.Role.PLATFORM_ADMIN, "telemetry-test", Optional.empty())
-                .toCompletableFuture().get(30, TimeUnit.SECONDS).secret();
+        platformKey = TestHttp.platformKey(nodeA, "telemetry-test");
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         while (Cluster.get(nodeB.system()).selfMember().status() != org.apache.pekko.cluster.MemberStatus.up()
                 && System.nanoTime() < deadline) {
@@ -83,21 +78,16 @@ class TelemetryNodeTest {
     @BeforeEach
     void tenant() throws Exception {
         tenant = "tn-" + UUID.randomUUID().toString().substring(0, 8);
-        admin = TestHttp.call(nodeA, "POST", "/api/v1/tenants", platformKey, "{\"id\":\"" + tenant + "\"}", 201)
-                .at("/adminKey/key").asText();
+        admin = TestHttp.newTenant(nodeA, platformKey, tenant);
     }
 
     private String device(String id) throws Exception {
-        return TestHttp.call(nodeA, "POST", "/api/v1/devices", admin, "{\"id\":\"" + id + "\"}", 201).get("token").asText();
+        return TestHttp.newDevice(nodeA, admin, id);
     }
 
     private int mosquittoPub(String device, String token, String message) throws Exception {
-        Process p = new ProcessBuilder("mosquitto_pub", "-h", "127.0.0.1", "-p",
-                Integer.toString(nodeA.started().mqtt().settings().port()), "-q", "1", "-i", tenant + ":" + device,
-                "-u", tenant + ":" + device, "-P", token, "-t", "devices/" + device + "/telemetry", "-m", message)
-                .redirectErrorStream(true).start();
-        assertTrue(p.waitFor(30, TimeUnit.SECONDS), "mosquitto_pub hung");
-        return p.exitValue();
+        return TestHttp.mosquittoPub(nodeA.started().mqtt().settings().port(), tenant, device, token,
+                "devices/" + device + "/telemetry", message);
     }
 
     @Test

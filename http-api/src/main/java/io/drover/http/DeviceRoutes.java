@@ -119,13 +119,7 @@ public final class DeviceRoutes {
                     }
                     DeviceDirectory.Query q = new DeviceDirectory.Query(principal.requireTenant(), cursor, n, type, label);
                     return completeWithFuture(metrics.cassandra("devices_list", () -> directory.list(q))
-                            .exceptionally(e -> {
-                                Throwable c = e instanceof java.util.concurrent.CompletionException ? e.getCause() : e;
-                                if (c instanceof IllegalArgumentException) {
-                                    throw ApiProblem.badRequest("invalid-cursor", "the cursor is not one this API issued");
-                                }
-                                throw e instanceof RuntimeException re ? re : new java.util.concurrent.CompletionException(e);
-                            })
+                            .exceptionally(Problems::invalidCursor)
                             .thenApply(page -> ApiJson.response(StatusCodes.OK, new Dtos.DevicePage(
                                     page.items().stream().map(Dtos.DeviceSummary::of).toList(),
                                     page.nextCursor().orElse(null)))));

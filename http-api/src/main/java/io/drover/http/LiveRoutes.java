@@ -165,31 +165,32 @@ public final class LiveRoutes {
         return List.of(); // pub-sub acknowledgements
     }
 
-    private CompletionStage<Optional<String>> text(Message m) {
-        if (m.isText()) {
-            TextMessage t = m.asTextMessage();
-            if (t.isStrict()) {
-                String s = t.getStrictText();
-                return CompletableFuture.completedFuture(s.length() > settings.maxMessageBytes() ? Optional.empty() : Optional.of(s));
-            }
-            return t.getStreamedText().limitWeighted(settings.maxMessageBytes(), s -> (long) s.length())
-                    .runFold("", String::concat, system).thenApply(Optional::of)
-                    .exceptionally(e -> Optional.empty());
+    /** A frame's text, or the error frame that answers it (too large, binary). */
+    private CompletionStage<Object> text(Message m) {
+        ErrorFrame tooLarge = new ErrorFrame(null, "message-too-large",
+                "messages are at most " + settings.maxMessageBytes() + " bytes");
+        if (!m.isText()) {
+            m.asBinaryMessage().getStreamedData().runWith(Sink.ignore(), system);
+            return CompletableFuture.completedFuture(new ErrorFrame(null, "unsupported-frame", "send JSON in text frames"));
         }
-        m.asBinaryMessage().getStreamedData().runWith(Sink.ignore(), system);
-        return CompletableFuture.completedFuture(Optional.of("\u0000binary"));
+        TextMessage t = m.asTextMessage();
+        if (t.isStrict()) {
+            String s = t.getStrictText();
+            return CompletableFuture.completedFuture(s.length() > settings.maxMessageBytes() ? tooLarge : s);
+        }
+        return t.getStreamedText().limitWeighted(settings.maxMessageBytes(), s -> (long) s.length())
+                .runFold("", String::concat, system).<Object>thenApply(s -> s)
+                .exceptionally(e -> tooLarge);
     }
 
-    private CompletionStage<Control> parse(String tenant, Optional<String> text) {
-        if (text.isEmpty()) {
-            return done(new ErrorFrame(null, "message-too-large", "messages are at most " + settings.maxMessageBytes() + " bytes"));
+    private CompletionStage<Control> parse(String tenant, Object textOrError) {
+        if (textOrError instanceof ErrorFrame e) {
+            return done(e);
         }
-        if (text.get().equals("\u0000binary")) {
-            return done(new ErrorFrame(null, "unsupported-frame", "send JSON in text frames"));
-        }
+        String text = (String) textOrError;
         JsonNode node;
         try {
-            node = ApiJson.MAPPER.readTree(text.get());
+            node = ApiJson.MAPPER.readTree(text);
         } catch (Exception e) {
             return done(new ErrorFrame(null, "malformed-message", "the message is not valid JSON"));
         }
@@ -212,7 +213,7 @@ public final class LiveRoutes {
             }
             ids.add(d.asText());
         }
-        if (ids.size() > settings.maxSubscriptions()) {
+        if (ids.size() > settings.maxSubscriptions()) { // before asking a twin per id; the total is checked when applied
             return done(new ErrorFrame(id, "too-many-subscriptions", "at most " + settings.maxSubscriptions() + " devices per socket"));
         }
         if (type.equals("unsubscribe")) {

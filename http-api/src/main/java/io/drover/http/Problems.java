@@ -59,6 +59,17 @@ public final class Problems {
         return t;
     }
 
+    /**
+     * For {@code exceptionally} after a store call that takes a cursor: the store's IllegalArgumentException
+     * (a cursor it did not issue) becomes 400 invalid-cursor; anything else fails on unchanged.
+     */
+    public static <T> T invalidCursor(Throwable failure) {
+        if (unwrap(failure) instanceof IllegalArgumentException) {
+            throw ApiProblem.badRequest("invalid-cursor", "the cursor is not one this API issued");
+        }
+        throw failure instanceof RuntimeException re ? re : new CompletionException(failure);
+    }
+
     /** Turns any failure into a problem response; {@code correlationId} goes into 500s and the log. */
     public static HttpResponse fromThrowable(Throwable failure, String correlationId, ApiMetrics metrics) {
         Throwable t = unwrap(failure);

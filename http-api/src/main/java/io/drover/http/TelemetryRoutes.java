@@ -8,7 +8,6 @@ import static org.apache.pekko.http.javadsl.server.Directives.path;
 import static org.apache.pekko.http.javadsl.server.Directives.pathEnd;
 import static org.apache.pekko.http.javadsl.server.Directives.pathPrefix;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.drover.device.Device;
@@ -34,7 +33,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.regex.Pattern;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
@@ -120,7 +118,7 @@ public final class TelemetryRoutes {
                                     .thenCompose(x -> keyList.isEmpty() ? knownKeys(key) : CompletableFuture.completedFuture(keyList))
                                     .thenCompose(ks -> metrics.cassandra("telemetry_raw", () -> store.readRaw(
                                             new TelemetryStore.RawQuery(key.tenantId(), key.deviceId(), ks, f, t, asc, n, cursor))))
-                                    .exceptionally(TelemetryRoutes::cursorProblem)
+                                    .exceptionally(Problems::invalidCursor)
                                     .thenApply(page -> {
                                         ObjectNode body = header(key, f, t, asc);
                                         ObjectNode series = body.putObject("series");
@@ -176,7 +174,7 @@ public final class TelemetryRoutes {
                             TreeMap<Long, Rollup> byInterval = new TreeMap<>();
                             for (Rollup r : reads.get(n).join()) {
                                 long b = Math.floorDiv(r.bucket().toEpochMilli(), stepMs) * stepMs;
-                                byInterval.merge(b, r.withBucket(Instant.ofEpochMilli(b)), Rollup::merge);
+                                byInterval.merge(b, r.withBucket(Instant.ofEpochMilli(b)), (x, y) -> x.merge(y));
                             }
                             ArrayNode arr = series.putArray(ks.get(n));
                             (asc ? byInterval.values() : byInterval.descendingMap().values()).forEach(r -> {
@@ -231,13 +229,7 @@ public final class TelemetryRoutes {
                         }
                         targets = metrics.cassandra("devices_list", () -> directory.list(new DeviceDirectory.Query(tenant,
                                         cursor, n, Optional.empty(), label)))
-                                .exceptionally(e -> {
-                                    Throwable c = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
-                                    if (c instanceof IllegalArgumentException) {
-                                        throw ApiProblem.badRequest("invalid-cursor", "the cursor is not one this API issued");
-                                    }
-                                    throw e instanceof RuntimeException re ? re : new CompletionException(e);
-                                })
+                                .exceptionally(Problems::invalidCursor)
                                 .thenApply(page -> Map.entry(page.items().stream().map(DeviceListing::deviceId).toList(),
                                         page.nextCursor()));
                     }
@@ -368,13 +360,5 @@ public final class TelemetryRoutes {
             // below
         }
         throw ApiProblem.invalidField(field, field + " is a positive whole number");
-    }
-
-    private static TelemetryStore.RawPage cursorProblem(Throwable e) {
-        Throwable c = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
-        if (c instanceof IllegalArgumentException) {
-            throw ApiProblem.badRequest("invalid-cursor", "the cursor is not one this API issued for this query");
-        }
-        throw e instanceof RuntimeException re ? re : new CompletionException(e);
     }
 }

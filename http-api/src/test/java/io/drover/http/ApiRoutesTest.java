@@ -1,5 +1,6 @@
 package io.drover.http;
 
+import static io.drover.http.testing.ApiTestServer.problem;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -17,7 +18,6 @@ import java.util.HashSet;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -27,7 +27,6 @@ import org.junit.jupiter.api.Test;
 class ApiRoutesTest {
 
     private static ApiTestServer server;
-    private static final AtomicInteger tenants = new AtomicInteger();
 
     private String tenant;
     private String admin;
@@ -45,23 +44,13 @@ class ApiRoutesTest {
     /** Each test works in a tenant of its own. */
     @BeforeEach
     void newTenant() throws Exception {
-        tenant = "t" + tenants.incrementAndGet() + "-" + Long.toString(System.nanoTime(), 36);
-        Reply r = server.call("POST", "/api/v1/tenants", server.platformKey, "{\"id\":\"" + tenant + "\",\"name\":\"T\"}");
-        assertEquals(201, r.status(), r.raw().body());
-        admin = r.body().at("/adminKey/key").asText();
-        assertEquals("admin", r.body().at("/adminKey/apiKey/role").asText());
+        ApiTestServer.TestTenant t = server.newTenant("t");
+        tenant = t.id();
+        admin = t.adminKey();
     }
 
     private Reply call(String method, String path, String body, String... headers) throws Exception {
         return server.call(method, path, admin, body, headers);
-    }
-
-    private static void problem(Reply r, int status, String code) {
-        assertEquals(status, r.status(), r.raw().body());
-        assertEquals("application/problem+json", r.header("Content-Type"));
-        assertEquals(code, r.code(), r.raw().body());
-        assertEquals(status, r.body().get("status").asInt());
-        assertFalse(r.raw().body().contains("at io.drover"), "no stack trace");
     }
 
     private Reply createDevice(String id) throws Exception {

@@ -1,5 +1,6 @@
 package io.drover.http;
 
+import static io.drover.http.testing.ApiTestServer.problem;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -25,7 +26,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -35,7 +35,6 @@ import org.junit.jupiter.api.Test;
 class TelemetryRoutesTest {
 
     private static ApiTestServer server;
-    private static final AtomicInteger tenants = new AtomicInteger();
 
     private String tenant;
     private String admin;
@@ -52,10 +51,9 @@ class TelemetryRoutesTest {
 
     @BeforeEach
     void newTenant() throws Exception {
-        tenant = "tt" + tenants.incrementAndGet() + "-" + Long.toString(System.nanoTime(), 36);
-        Reply r = server.call("POST", "/api/v1/tenants", server.platformKey, "{\"id\":\"" + tenant + "\"}");
-        assertEquals(201, r.status(), r.raw().body());
-        admin = r.body().at("/adminKey/key").asText();
+        ApiTestServer.TestTenant t = server.newTenant("tt");
+        tenant = t.id();
+        admin = t.adminKey();
     }
 
     private Reply get(String path) throws Exception {
@@ -71,11 +69,6 @@ class TelemetryRoutesTest {
         server.hub.submit(samples).toCompletableFuture().get(10, TimeUnit.SECONDS);
     }
 
-    private static void problem(Reply r, int status, String code) {
-        assertEquals(status, r.status(), r.raw().body());
-        assertEquals("application/problem+json", r.header("Content-Type"));
-        assertEquals(code, r.code(), r.raw().body());
-    }
 
     @Test
     void rawPagesAggregatesAndLatest() throws Exception {

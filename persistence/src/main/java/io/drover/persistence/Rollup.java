@@ -16,12 +16,20 @@ public record Rollup(Instant bucket, long count, double min, double max, double 
         Rollup r = null;
         for (TelemetrySample s : samples) {
             if (s.numeric()) {
-                double v = s.number();
-                Rollup one = new Rollup(bucket, 1, v, v, v, v, s.ts(), v, s.ts());
-                r = r == null ? one : r.merge(one);
+                r = merge(r, single(bucket, s.ts(), s.number()));
             }
         }
         return r;
+    }
+
+    /** One value at {@code ts}. */
+    public static Rollup single(Instant bucket, Instant ts, double v) {
+        return new Rollup(bucket, 1, v, v, v, v, ts, v, ts);
+    }
+
+    /** {@code a.merge(b)}, where {@code a} may be null (nothing yet). */
+    public static Rollup merge(Rollup a, Rollup b) {
+        return a == null ? b : a.merge(b);
     }
 
     public Rollup merge(Rollup o) {

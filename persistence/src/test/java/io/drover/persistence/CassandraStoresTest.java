@@ -9,9 +9,7 @@ import com.datastax.oss.driver.api.core.CqlSession;
 import io.drover.persistence.cassandra.CassandraAccessStore;
 import io.drover.persistence.cassandra.CassandraDeviceDirectory;
 import io.drover.persistence.testing.CassandraExtension;
-import java.net.InetSocketAddress;
-import java.nio.file.Path;
-import java.time.Duration;
+import io.drover.persistence.testing.TestStores;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
@@ -19,7 +17,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ExecutionException;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -34,21 +31,9 @@ class CassandraStoresTest {
 
     @BeforeAll
     static void connect() throws Exception {
-        CassandraExtension.ensureRunning();
-        session = CqlSession.builder()
-                .addContactPoint(new InetSocketAddress("127.0.0.1", CassandraExtension.port()))
-                .withLocalDatacenter("datacenter1").build();
-        PersistenceSettings settings = new PersistenceSettings(CassandraExtension.TEST_KEYSPACE,
-                "{'class': 'SimpleStrategy', 'replication_factor': 1}", true, 4,
-                "127.0.0.1:" + CassandraExtension.port(), Duration.ofSeconds(60), Path.of("unused"), 256);
-        new SchemaRunner(session, settings).migrate();
+        session = TestStores.session();
         access = new CassandraAccessStore(session, CassandraExtension.TEST_KEYSPACE);
         directory = new CassandraDeviceDirectory(session, CassandraExtension.TEST_KEYSPACE, 4);
-    }
-
-    @AfterAll
-    static void close() {
-        session.close();
     }
 
     private static <T> T await(java.util.concurrent.CompletionStage<T> s) throws Exception {

@@ -136,6 +136,29 @@ public final class ApiTestServer implements AutoCloseable {
         return "http://127.0.0.1:" + binding.localAddress().getPort();
     }
 
+    /** A tenant of a test's own and its first admin key. */
+    public record TestTenant(String id, String adminKey) {}
+
+    private final java.util.concurrent.atomic.AtomicInteger tenants = new java.util.concurrent.atomic.AtomicInteger();
+
+    /** Creates a tenant with a unique id starting with {@code prefix}; asserts the 201 and the admin role. */
+    public TestTenant newTenant(String prefix) throws Exception {
+        String id = prefix + tenants.incrementAndGet() + "-" + Long.toString(System.nanoTime(), 36);
+        Reply r = call("POST", "/api/v1/tenants", platformKey, "{\"id\":\"" + id + "\",\"name\":\"T\"}");
+        org.junit.jupiter.api.Assertions.assertEquals(201, r.status(), r.raw().body());
+        org.junit.jupiter.api.Assertions.assertEquals("admin", r.body().at("/adminKey/apiKey/role").asText());
+        return new TestTenant(id, r.body().at("/adminKey/key").asText());
+    }
+
+    /** Asserts a problem+json answer with this status and stable code, and no stack trace in it. */
+    public static void problem(Reply r, int status, String code) {
+        org.junit.jupiter.api.Assertions.assertEquals(status, r.status(), r.raw().body());
+        org.junit.jupiter.api.Assertions.assertEquals("application/problem+json", r.header("Content-Type"));
+        org.junit.jupiter.api.Assertions.assertEquals(code, r.code(), r.raw().body());
+        org.junit.jupiter.api.Assertions.assertEquals(status, r.body().get("status").asInt());
+        org.junit.jupiter.api.Assertions.assertFalse(r.raw().body().contains("at io.drover"), "no stack trace");
+    }
+
     /** A response with its JSON body parsed (null body when empty or not JSON). */
     public record Reply(int status, JsonNode body, HttpResponse<String> raw) {
         public String header(String name) {

@@ -10,6 +10,7 @@ import com.datastax.oss.driver.api.core.cql.BatchStatementBuilder;
 import com.datastax.oss.driver.api.core.cql.BatchType;
 import com.datastax.oss.driver.api.core.cql.BatchableStatement;
 import com.datastax.oss.driver.api.core.cql.BoundStatement;
+import com.datastax.oss.driver.api.core.cql.BoundStatementBuilder;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
 import com.datastax.oss.driver.api.core.cql.Row;
 import io.drover.persistence.Retention;
@@ -160,8 +161,7 @@ public final class CassandraTelemetryStore implements TelemetryStore {
         for (TelemetrySample s : samples) {
             Retention r = retentionOf.apply(s.tenantId());
             byPartition.computeIfAbsent(s.tenantId() + '\u0000' + s.deviceId() + '\u0000' + dayOf(s.ts()),
-                    k -> new ArrayList<>()).add(unsetNulls(insertRaw.bind(s.tenantId(), s.deviceId(), dayOf(s.ts()), s.key(),
-                    s.ts(), s.number(), s.text(), s.bool(), s.json(), s.receivedAt(), ttl(r.rawDays(), s.ts(), now))));
+                    k -> new ArrayList<>()).add(bindRaw(s, ttl(r.rawDays(), s.ts(), now)));
             latestByDevice.computeIfAbsent(s.tenantId() + '\u0000' + s.deviceId(), k -> new LinkedHashMap<>())
                     .merge(s.key(), s, (a, b) -> b.ts().isAfter(a.ts()) ? b : a);
         }
@@ -199,16 +199,24 @@ public final class CassandraTelemetryStore implements TelemetryStore {
     }
 
     /**
-     * A bound null writes a tombstone cell; a raw row has exactly one of its four value columns, so the
-     * other three are left unset (no tombstones to write, compact and skip over on every read).
+     * A raw row binds only the value column it has: the others stay unset (a bound null would write a
+     * tombstone cell, to be compacted and skipped over on every read).
      */
-    private static BoundStatement unsetNulls(BoundStatement b) {
-        for (String c : new String[] {"num", "str", "bool", "json"}) {
-            if (b.isNull(c)) {
-                b = b.unset(c);
-            }
+    private BoundStatement bindRaw(TelemetrySample s, int ttl) {
+        BoundStatementBuilder b = insertRaw.boundStatementBuilder()
+                .setString("tenant_id", s.tenantId()).setString("device_id", s.deviceId()).setInt("day", dayOf(s.ts()))
+                .setString("key", s.key()).setInstant("ts", s.ts()).setInstant("received_at", s.receivedAt())
+                .setInt("[ttl]", ttl);
+        if (s.number() != null) {
+            b = b.setDouble("num", s.number());
+        } else if (s.text() != null) {
+            b = b.setString("str", s.text());
+        } else if (s.bool() != null) {
+            b = b.setBoolean("bool", s.bool());
+        } else {
+            b = b.setString("json", s.json());
         }
-        return b;
+        return b.build();
     }
 
     private void executeChunked(List<BatchableStatement<?>> stmts, List<CompletableFuture<AsyncResultSet>> out) {
@@ -394,70 +402,67 @@ public final class CassandraTelemetryStore implements TelemetryStore {
 
     @Override
     public CompletionStage<Optional<RollupWindow>> recompute(RollupWindow w) {
-        long readStart = clock.millis() * 1000;
-        long clearAt = readStart - markMarginMicros;
-        long now = clock.millis();
-        CompletionStage<Retention> ret = retention.of(w.tenantId());
-        if (w.resolution() == Resolution.MINUTE) {
-            int day = dayOf(w.bucket());
-            CompletionStage<List<Row>> rows = session.executeAsync(selectMinuteSource.bind(w.tenantId(), w.deviceId(), day,
-                    w.key(), w.bucket(), w.end())).thenCompose(rs -> allRows(rs, new ArrayList<>()));
-            return rows.thenCombine(ret, (rs, r) -> {
-                Rollup agg = null;
-                for (Row row : rs) {
-                    if (!row.isNull("num")) {
-                        double v = row.getDouble("num");
-                        Instant ts = row.getInstant("ts");
-                        Rollup one = new Rollup(w.bucket(), 1, v, v, v, v, ts, v, ts);
-                        agg = agg == null ? one : agg.merge(one);
-                    }
-                }
-                return new Object[] {agg, r};
-            }).thenCompose(o -> {
-                Rollup agg = (Rollup) o[0];
-                Retention r = (Retention) o[1];
-                int ttl = ttl(r.rollup1mDays(), w.bucket(), now);
-                RollupWindow hour = w.hour();
-                CompletionStage<?> markH = agg == null ? CompletableFuture.completedFuture(null)
-                        : session.executeAsync(markHour.bind(ttl(r.rollup1hDays(), hour.bucket(), now), now, w.tenantId(),
-                                w.deviceId(), monthOf(hour.bucket()), w.key(), hour.bucket()));
-                return markH.thenCompose(x -> {
-                    BatchStatementBuilder b = BatchStatement.builder(BatchType.UNLOGGED);
-                    if (agg != null) {
-                        b.addStatement(bindAggregates(writeMinute, agg, ttl, readStart, w, day));
-                    }
-                    b.addStatement(clearMinute.bind(ttl, clearAt, w.tenantId(), w.deviceId(), day, w.key(), w.bucket()));
-                    return session.executeAsync(b.build());
-                }).thenApply(x -> agg == null ? Optional.<RollupWindow>empty() : Optional.of(hour));
-            });
-        }
-        int day = dayOf(w.bucket());
-        CompletionStage<List<Row>> rows = session.executeAsync(selectMinutes.bind(w.tenantId(), w.deviceId(), day, w.key(),
-                w.bucket(), w.end())).thenCompose(rs -> allRows(rs, new ArrayList<>()));
-        return rows.thenCombine(ret, (rs, r) -> {
-            Rollup agg = null;
-            for (Row row : rs) {
-                if (!row.isNull("count") && row.getLong("count") > 0) {
-                    Rollup one = rollup(row);
-                    agg = agg == null ? one : agg.merge(one);
-                }
-            }
-            int ttl = ttl(r.rollup1hDays(), w.bucket(), now);
-            BatchStatementBuilder b = BatchStatement.builder(BatchType.UNLOGGED);
-            if (agg != null) {
-                b.addStatement(bindAggregates(writeHour, agg.withBucket(w.bucket()), ttl, readStart, w,
-                        monthOf(w.bucket())));
-            }
-            b.addStatement(clearHour.bind(ttl, clearAt, w.tenantId(), w.deviceId(), monthOf(w.bucket()), w.key(),
-                    w.bucket()));
-            return b.build();
-        }).thenCompose(session::executeAsync).thenApply(x -> Optional.empty());
+        long readStart = clock.millis() * 1000; // microseconds, the unit of write timestamps
+        return retention.of(w.tenantId()).thenCompose(r -> w.resolution() == Resolution.MINUTE
+                ? recomputeMinute(w, r, readStart) : recomputeHour(w, r, readStart).thenApply(x -> Optional.empty()));
     }
 
-    private static BoundStatement bindAggregates(PreparedStatement ps, Rollup a, int ttl, long timestamp, RollupWindow w,
-            int partition) {
-        return ps.bind(ttl, timestamp, a.count(), a.min(), a.max(), a.sum(), a.first(), a.firstTs(), a.last(), a.lastTs(),
-                w.tenantId(), w.deviceId(), partition, w.key(), w.bucket());
+    /** From the raw rows; marks the hour pending (before clearing the minute) and completes with it. */
+    private CompletionStage<Optional<RollupWindow>> recomputeMinute(RollupWindow w, Retention r, long readStart) {
+        long now = readStart / 1000;
+        int day = dayOf(w.bucket());
+        int ttl = ttl(r.rollup1mDays(), w.bucket(), now);
+        RollupWindow hour = w.hour();
+        return session.executeAsync(selectMinuteSource.bind(w.tenantId(), w.deviceId(), day, w.key(), w.bucket(), w.end()))
+                .thenCompose(rs -> allRows(rs, new ArrayList<>()))
+                .thenCompose(rows -> {
+                    Rollup agg = null;
+                    for (Row row : rows) {
+                        if (!row.isNull("num")) {
+                            agg = Rollup.merge(agg, Rollup.single(w.bucket(), row.getInstant("ts"), row.getDouble("num")));
+                        }
+                    }
+                    Rollup result = agg;
+                    CompletionStage<?> markedHour = result == null ? CompletableFuture.completedFuture(null)
+                            : session.executeAsync(markHour.bind(ttl(r.rollup1hDays(), hour.bucket(), now), now,
+                                    w.tenantId(), w.deviceId(), monthOf(hour.bucket()), w.key(), hour.bucket()));
+                    return markedHour.thenCompose(x -> writeRecomputed(writeMinute, clearMinute, result, w, day, ttl, readStart))
+                            .thenApply(x -> result == null ? Optional.<RollupWindow>empty() : Optional.of(hour));
+                });
+    }
+
+    /** From the hour's 1 m rows. */
+    private CompletionStage<AsyncResultSet> recomputeHour(RollupWindow w, Retention r, long readStart) {
+        int ttl = ttl(r.rollup1hDays(), w.bucket(), readStart / 1000);
+        return session.executeAsync(selectMinutes.bind(w.tenantId(), w.deviceId(), dayOf(w.bucket()), w.key(), w.bucket(),
+                        w.end()))
+                .thenCompose(rs -> allRows(rs, new ArrayList<>()))
+                .thenCompose(rows -> {
+                    Rollup agg = null;
+                    for (Row row : rows) {
+                        if (!row.isNull("count") && row.getLong("count") > 0) {
+                            agg = Rollup.merge(agg, rollup(row));
+                        }
+                    }
+                    return writeRecomputed(writeHour, clearHour, agg == null ? null : agg.withBucket(w.bucket()), w,
+                            monthOf(w.bucket()), ttl, readStart);
+                });
+    }
+
+    /**
+     * The aggregates at the read's start time (a later read wins whatever the arrival order) and the pending
+     * mark cleared at that time minus the margin (a mark from a write still in flight during the read survives).
+     */
+    private CompletionStage<AsyncResultSet> writeRecomputed(PreparedStatement write, PreparedStatement clear, Rollup agg,
+            RollupWindow w, int partition, int ttl, long readStart) {
+        BatchStatementBuilder b = BatchStatement.builder(BatchType.UNLOGGED);
+        if (agg != null) {
+            b.addStatement(write.bind(ttl, readStart, agg.count(), agg.min(), agg.max(), agg.sum(), agg.first(),
+                    agg.firstTs(), agg.last(), agg.lastTs(), w.tenantId(), w.deviceId(), partition, w.key(), w.bucket()));
+        }
+        b.addStatement(clear.bind(ttl, readStart - markMarginMicros, w.tenantId(), w.deviceId(), partition, w.key(),
+                w.bucket()));
+        return session.executeAsync(b.build());
     }
 
     @Override
