@@ -269,16 +269,13 @@ public final class TelemetryRoutes {
     }
 
     private CompletionStage<List<String>> knownKeys(DeviceKey key) {
-        return metrics.cassandra("telemetry_latest", () -> store.latest(key.tenantId(), key.deviceId(), Set.of()))
-                .thenApply(m -> {
-                    List<String> ks = new ArrayList<>(m.keySet());
-                    ks.sort(null);
-                    if (ks.size() > limits.maxKeys()) {
-                        throw ApiProblem.badRequest("too-many-keys", "this device has " + ks.size()
-                                + " keys; name at most " + limits.maxKeys() + " with keys=");
-                    }
-                    return ks;
-                });
+        return metrics.cassandra("telemetry_keys", () -> store.keys(key.tenantId(), key.deviceId())).thenApply(ks -> {
+            if (ks.size() > limits.maxKeys()) {
+                throw ApiProblem.badRequest("too-many-keys", "this device has " + ks.size()
+                        + " keys; name at most " + limits.maxKeys() + " with keys=");
+            }
+            return ks;
+        });
     }
 
     public static ObjectNode point(TelemetrySample s) {

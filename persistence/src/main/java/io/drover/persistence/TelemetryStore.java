@@ -34,6 +34,9 @@ public interface TelemetryStore {
     CompletionStage<List<Rollup>> readRollups(String tenantId, String deviceId, String key,
             RollupWindow.Resolution resolution, Instant from, Instant to);
 
+    /** Every key the device has sent, sorted (its telemetry_latest rows; no value read). */
+    CompletionStage<List<String>> keys(String tenantId, String deviceId);
+
     /** Latest value per key of a device (all keys when {@code keys} is empty). */
     CompletionStage<Map<String, TelemetrySample>> latest(String tenantId, String deviceId, Set<String> keys);
 

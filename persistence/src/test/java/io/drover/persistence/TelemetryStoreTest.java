@@ -133,6 +133,7 @@ class TelemetryStoreTest {
         assertEquals(2.0, latest.get("temp").number(), "a late older sample does not replace the newer one");
         assertEquals("on", latest.get("state").text());
         assertEquals(Set.of("temp"), await(store.latest(tenant, "d1", Set.of("temp"))).keySet());
+        assertEquals(List.of("state", "temp"), await(store.keys(tenant, "d1")), "every key, sorted");
     }
 
     @Test

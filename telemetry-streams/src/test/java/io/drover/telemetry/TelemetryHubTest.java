@@ -65,6 +65,11 @@ class TelemetryHubTest {
         }
 
         @Override
+        public CompletionStage<List<String>> keys(String t, String d) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
         public CompletionStage<Map<String, TelemetrySample>> latest(String t, String d, Set<String> keys) {
             throw new UnsupportedOperationException();
         }

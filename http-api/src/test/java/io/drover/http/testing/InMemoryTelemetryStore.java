@@ -95,6 +95,13 @@ public final class InMemoryTelemetryStore implements TelemetryStore {
     }
 
     @Override
+    public CompletionStage<List<String>> keys(String tenantId, String deviceId) {
+        return CompletableFuture.completedFuture(rows.values().stream()
+                .filter(s -> s.tenantId().equals(tenantId) && s.deviceId().equals(deviceId))
+                .map(TelemetrySample::key).distinct().sorted().toList());
+    }
+
+    @Override
     public CompletionStage<Map<String, TelemetrySample>> latest(String tenantId, String deviceId, Set<String> keys) {
         Map<String, TelemetrySample> out = new TreeMap<>();
         rows.values().stream().filter(s -> s.tenantId().equals(tenantId) && s.deviceId().equals(deviceId))

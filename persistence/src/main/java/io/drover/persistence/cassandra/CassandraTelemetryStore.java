@@ -73,6 +73,7 @@ public final class CassandraTelemetryStore implements TelemetryStore {
     private final PreparedStatement clearHour;
     private final PreparedStatement selectLatest;
     private final PreparedStatement selectNewestRaw;
+    private final PreparedStatement selectKeys;
     private final long latestRefreshMs;
     private final int maxTrackedLatest;
     /** (tenant, device, key) → when this node last wrote its row in telemetry_latest. Bounded, forgettable. */
@@ -124,6 +125,7 @@ public final class CassandraTelemetryStore implements TelemetryStore {
         clearHour = session.prepare("UPDATE " + ks + ".telemetry_rollup_1h" + clear + "month = ? AND key = ? AND bucket = ?");
         selectLatest = session.prepare("SELECT key, ts, num, str, bool, json, received_at FROM " + ks
                 + ".telemetry_latest WHERE tenant_id = ? AND device_id = ?");
+        selectKeys = session.prepare("SELECT key FROM " + ks + ".telemetry_latest WHERE tenant_id = ? AND device_id = ?");
         selectNewestRaw = session.prepare("SELECT key, ts, num, str, bool, json, received_at FROM " + ks
                 + ".telemetry_raw WHERE tenant_id = ? AND device_id = ? AND day = ? GROUP BY key");
         pendingMinutes = session.prepare("SELECT tenant_id, device_id, key, bucket FROM " + ks
@@ -475,6 +477,13 @@ public final class CassandraTelemetryStore implements TelemetryStore {
     }
 
     // ------------------------------------------------------------------------------------------ latest
+
+    @Override
+    public CompletionStage<List<String>> keys(String tenantId, String deviceId) {
+        // clustering order is key ASC: the rows come sorted
+        return session.executeAsync(selectKeys.bind(tenantId, deviceId)).thenCompose(rs -> allRows(rs, new ArrayList<>()))
+                .thenApply(rows -> rows.stream().map(r -> r.getString("key")).toList());
+    }
 
     /**
      * The newest value per key. telemetry_latest rows are checkpoints (a key's row is rewritten at most once
