@@ -21,13 +21,30 @@ public final class Authenticator {
 
     private record Cached(Optional<ApiKey> key, Instant until) {}
 
-    private static final class Bucket {
+    /** A token bucket; {@link #take} is the whole rule, kept apart so it can be tested with given times. */
+    static final class Bucket {
         double tokens;
         long last;
 
         Bucket(double tokens, long last) {
             this.tokens = tokens;
             this.last = last;
+        }
+
+        /**
+         * Refills for the time since the last call and takes a token if there is one; returns 0 when taken,
+         * else the seconds until one will be there. {@code nowNanos} may be read before another caller's
+         * (callers read the clock outside the lock): a negative interval adds nothing and takes nothing away.
+         */
+        synchronized double take(long nowNanos, double rate, int burst) {
+            long elapsed = Math.max(0, nowNanos - last);
+            tokens = Math.min(burst, tokens + elapsed / 1e9 * rate);
+            last = Math.max(last, nowNanos);
+            if (tokens >= 1) {
+                tokens -= 1;
+                return 0;
+            }
+            return (1 - tokens) / rate;
         }
     }
 
@@ -92,18 +109,8 @@ public final class Authenticator {
             buckets.clear();
         }
         Bucket b = buckets.computeIfAbsent(keyId, k -> new Bucket(burst, nowNanos));
-        boolean allowed;
-        double waitSeconds;
-        synchronized (b) {
-            b.tokens = Math.min(burst, b.tokens + (nowNanos - b.last) / 1e9 * rate);
-            b.last = nowNanos;
-            allowed = b.tokens >= 1;
-            if (allowed) {
-                b.tokens -= 1;
-            }
-            waitSeconds = (1 - b.tokens) / rate;
-        }
-        if (!allowed) {
+        double waitSeconds = b.take(nowNanos, rate, burst);
+        if (waitSeconds > 0) {
             metrics.rejected("rate-limited");
             throw new ApiProblem(StatusCodes.TOO_MANY_REQUESTS, "rate-limited",
                     "more than " + rate + " requests per second for this API key",

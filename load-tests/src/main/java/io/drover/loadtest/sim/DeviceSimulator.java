@@ -136,6 +136,12 @@ public final class DeviceSimulator {
             String adminKey = Files.readString(Path.of(o.get("admin-key-file"))).trim();
             fleet = Fleet.provision(o.get("api"), adminKey, devices, fleetFile);
             fleet.write(Path.of(fleetFile));
+            if (Boolean.parseBoolean(o.get("provision-only"))) {
+                ObjectNode s = Fleet.JSON.createObjectNode();
+                s.put("provisioned", fleet.ids().size());
+                s.put("fleet", fleetFile);
+                return s;
+            }
         } else {
             fleet = Fleet.anonymous(devices);
         }
@@ -188,7 +194,7 @@ public final class DeviceSimulator {
         for (AutoCloseable c : watchers) {
             c.close();
         }
-        return summarize(o, fleet, results, windowEnd - windowStart);
+        return summarize(o, fleet, results, windowStart, windowEnd);
     }
 
     private List<ObjectNode> runProcesses(Options o, String fleetFile, int processes, long startAt, long windowStart,
@@ -316,7 +322,9 @@ public final class DeviceSimulator {
         return out;
     }
 
-    private ObjectNode summarize(Options o, Fleet fleet, List<ObjectNode> results, long windowMs) throws Exception {
+    private ObjectNode summarize(Options o, Fleet fleet, List<ObjectNode> results, long windowStart, long windowEnd)
+            throws Exception {
+        long windowMs = windowEnd - windowStart;
         Histogram puback = new Histogram(3);
         long sent = 0;
         long acked = 0;
@@ -346,6 +354,8 @@ public final class DeviceSimulator {
         s.put("inflightPerDevice", o.integer("inflight"));
         s.put("valuesPerMessage", o.integer("keys") + 1);
         s.put("windowSeconds", windowMs / 1000.0);
+        s.put("windowStartEpochMs", windowStart);
+        s.put("windowEndEpochMs", windowEnd);
         s.put("connected", connected);
         s.put("connectFailures", connectFailures);
         s.put("sent", sent);

@@ -28,6 +28,7 @@ final class Options {
         d("out", "", "write the results as JSON to this file");
         d("worker", "", "internal: index/count of a worker process");
         d("mqtt-version", "5", "3 (3.1.1) or 5");
+        d("provision-only", "false", "true: create the fleet (--fleet FILE) and stop, no MQTT");
     }
 
     private static void d(String name, String value, String help) {

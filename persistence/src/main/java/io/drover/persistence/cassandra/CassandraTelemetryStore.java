@@ -3,6 +3,7 @@ package io.drover.persistence.cassandra;
 import static io.drover.persistence.RollupWindow.dayOf;
 import static io.drover.persistence.RollupWindow.monthOf;
 
+import com.datastax.oss.driver.api.core.CqlIdentifier;
 import com.datastax.oss.driver.api.core.CqlSession;
 import com.datastax.oss.driver.api.core.cql.AsyncResultSet;
 import com.datastax.oss.driver.api.core.cql.BatchStatement;
@@ -39,10 +40,13 @@ import java.util.concurrent.CompletionStage;
 /**
  * {@link TelemetryStore} on the tables of V003/V004 (see docs/telemetry.md).
  *
- * <p>Writes: one unlogged batch per (tenant, device, day) partition holding the raw rows and the
- * pending marks of that day's new 1-minute windows (same partition key, so one atomic mutation), plus
- * one batch per device for the latest values, written {@code USING TIMESTAMP} = sample time so an
- * older sample never replaces a newer one. TTL = the tenant's retention counted from the sample's time.
+ * <p>Writes: the raw rows of a (tenant, device, day) partition go together with the pending marks of
+ * that day's new 1-minute windows (same partition key, so one atomic mutation), the latest values of a
+ * device are written {@code USING TIMESTAMP} = sample time so an older sample never replaces a newer one.
+ * TTL = the tenant's retention counted from the sample's time. Whole partitions whose replicas are the
+ * same nodes share one unlogged batch (at most {@value #MAX_PARTITIONS} partitions, {@value #MAX_ROWS} rows
+ * and ~{@value #MAX_BATCH_BYTES} bytes, under Cassandra's default batch warning thresholds): one request carries
+ * many devices' messages, and the coordinator is a replica of all of them (see docs/telemetry.md).
  *
  * <p>Recompute: the aggregates are written with the read's start time as write timestamp (a later
  * read wins over an earlier one, whatever order the writes arrive in), and the pending mark is cleared
@@ -52,9 +56,19 @@ import java.util.concurrent.CompletionStage;
 public final class CassandraTelemetryStore implements TelemetryStore {
 
     private static final int MAX_BATCH = 100;
+    /** Cassandra warns of unlogged batches over 10 partitions (unlogged_batch_across_partitions_warn_threshold). */
+    static final int MAX_PARTITIONS = 10;
+    /** At most this many rows in a multi-partition batch (a bigger partition goes alone). */
+    static final int MAX_ROWS = 40;
+    /**
+     * Estimated size ({@link #estimatedSize}) a multi-partition batch stays under: Cassandra warns of (and logs)
+     * every multi-partition batch over batch_size_warn_threshold, 5 KiB by default, and fails it over 50 KiB.
+     */
+    static final int MAX_BATCH_BYTES = 4096;
     private static final String ROLLUP_COLS = "bucket, count, min, max, sum, first, first_ts, last, last_ts";
 
     private final CqlSession session;
+    private final CqlIdentifier keyspace;
     private final RetentionPolicy retention;
     private final Clock clock;
     private final long markMarginMicros;
@@ -93,6 +107,7 @@ public final class CassandraTelemetryStore implements TelemetryStore {
     public CassandraTelemetryStore(CqlSession session, String ks, RetentionPolicy retention, Duration markMargin,
             Duration latestRefresh, int maxTrackedLatest, Clock clock) {
         this.session = session;
+        this.keyspace = CqlIdentifier.fromCql(ks);
         this.latestRefreshMs = latestRefresh.toMillis();
         this.maxTrackedLatest = maxTrackedLatest;
         this.retention = retention;
@@ -173,10 +188,7 @@ public final class CassandraTelemetryStore implements TelemetryStore {
                     k -> new ArrayList<>()).add(markMinute.bind(ttl(r.rollup1mDays(), w.bucket(), now), now,
                     w.tenantId(), w.deviceId(), dayOf(w.bucket()), w.key(), w.bucket()));
         }
-        List<CompletableFuture<AsyncResultSet>> writes = new ArrayList<>();
-        for (List<BatchableStatement<?>> partition : byPartition.values()) {
-            executeChunked(partition, writes);
-        }
+        List<List<BatchableStatement<?>>> partitions = new ArrayList<>(byPartition.values());
         if (latestWritten.size() > maxTrackedLatest) {
             latestWritten.clear(); // forgetting only means writing the latest row again
         }
@@ -194,8 +206,12 @@ public final class CassandraTelemetryStore implements TelemetryStore {
                     refreshed.add(id);
                 }
             }
-            executeChunked(stmts, writes);
+            if (!stmts.isEmpty()) {
+                partitions.add(stmts);
+            }
         }
+        List<CompletableFuture<AsyncResultSet>> writes = new ArrayList<>();
+        executeByReplicas(partitions, writes);
         return CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new))
                 .thenRun(() -> refreshed.forEach(id -> latestWritten.put(id, now))); // only once durable
     }
@@ -219,6 +235,63 @@ public final class CassandraTelemetryStore implements TelemetryStore {
             b = b.setString("json", s.json());
         }
         return b.build();
+    }
+
+    /**
+     * Sends whole partitions (each a list of statements with one partition key) in unlogged batches of
+     * partitions with the same replicas. A partition is never split over two batches unless it alone is over
+     * the limits of such a batch (then it goes in single-partition chunks of {@link #MAX_BATCH} rows).
+     */
+    private void executeByReplicas(List<List<BatchableStatement<?>>> partitions,
+            List<CompletableFuture<AsyncResultSet>> out) {
+        Optional<com.datastax.oss.driver.api.core.metadata.TokenMap> tokens = session.getMetadata().getTokenMap();
+        Map<Object, List<List<BatchableStatement<?>>>> byReplicas = new LinkedHashMap<>();
+        Map<List<BatchableStatement<?>>, Integer> sizes = new java.util.IdentityHashMap<>();
+        for (List<BatchableStatement<?>> partition : partitions) {
+            int bytes = partition.stream().mapToInt(CassandraTelemetryStore::estimatedSize).sum();
+            java.nio.ByteBuffer routingKey = partition.get(0).getRoutingKey();
+            if (partition.size() > MAX_ROWS || bytes > MAX_BATCH_BYTES || tokens.isEmpty() || routingKey == null) {
+                executeChunked(partition, out);
+                continue;
+            }
+            sizes.put(partition, bytes);
+            byReplicas.computeIfAbsent(tokens.get().getReplicas(keyspace, routingKey), k -> new ArrayList<>())
+                    .add(partition);
+        }
+        for (List<List<BatchableStatement<?>>> group : byReplicas.values()) {
+            List<BatchableStatement<?>> batch = new ArrayList<>();
+            int partitionsInBatch = 0;
+            int batchBytes = 0;
+            for (List<BatchableStatement<?>> partition : group) {
+                int bytes = sizes.get(partition);
+                if (partitionsInBatch == MAX_PARTITIONS || batch.size() + partition.size() > MAX_ROWS
+                        || batchBytes + bytes > MAX_BATCH_BYTES) {
+                    executeChunked(batch, out);
+                    batch = new ArrayList<>();
+                    partitionsInBatch = 0;
+                    batchBytes = 0;
+                }
+                batch.addAll(partition);
+                partitionsInBatch++;
+                batchBytes += bytes;
+            }
+            executeChunked(batch, out);
+        }
+    }
+
+    /**
+     * An upper estimate of what Cassandra counts for a row in a batch (its "data size"): each bound value's
+     * bytes plus 16 for the cell's timestamp and TTL fields, plus 32 for the row.
+     */
+    static int estimatedSize(BatchableStatement<?> statement) {
+        int size = 32;
+        if (statement instanceof BoundStatement b) {
+            for (int i = 0; i < b.size(); i++) {
+                java.nio.ByteBuffer v = b.getBytesUnsafe(i);
+                size += 16 + (v == null ? 0 : v.remaining());
+            }
+        }
+        return size;
     }
 
     private void executeChunked(List<BatchableStatement<?>> stmts, List<CompletableFuture<AsyncResultSet>> out) {

@@ -1,0 +1,324 @@
+#!/usr/bin/env python3
+"""Turns the files of one load-tests/bench.sh run into the generated part of docs/benchmarks.md.
+
+usage: bench-report.py RUN_DIR DOC.md   (the part between the bench.sh markers is replaced; added if missing)
+Every figure comes from RUN_DIR; the only constants are the targets of issue 5 and ThingsBoard's published
+figures (quoted with their source).
+"""
+import collections
+import datetime
+import glob
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+
+run, doc = sys.argv[1], sys.argv[2]
+BEGIN, END = "<!-- bench.sh: begin (generated, do not edit) -->", "<!-- bench.sh: end -->"
+TICK = os.sysconf("SC_CLK_TCK")
+CORES = os.cpu_count()
+
+
+def load(name):
+    path = os.path.join(run, name)
+    return json.load(open(path)) if os.path.exists(path) else None
+
+
+samples = []  # (ms, node, cassandra, mosquitto, simulators, node_rss_kb)
+for line in open(os.path.join(run, "cpu.tsv")):
+    f = line.split()
+    if len(f) == 6:
+        samples.append(tuple(int(x) for x in f))
+
+
+def cpu(start_ms, end_ms):
+    """Average CPU % (100 = one core) of node, cassandra, mosquitto, simulators between two times."""
+    inside = [s for s in samples if start_ms <= s[0] <= end_ms]
+    if len(inside) < 2:
+        return None
+    a, b = inside[0], inside[-1]
+    secs = (b[0] - a[0]) / 1000.0
+    return [max(0.0, (b[i] - a[i]) / TICK / secs * 100) for i in range(1, 5)]
+
+
+def window(result):
+    return result["windowStartEpochMs"], result["windowEndEpochMs"]
+
+
+def fmt_cpu(c):
+    if c is None:
+        return "n/a"
+    return "node %d %%, Cassandra %d %%, Mosquitto %d %%, simulator %d %%" % tuple(round(x) for x in c)
+
+
+def ms(x):
+    return "%.1f ms" % x if x < 100 else "%d ms" % round(x)
+
+
+def n(x):
+    return "{:,}".format(int(round(x)))
+
+
+out = []
+w = out.append
+started, ended = [int(x) for x in open(os.path.join(run, "run.window")).read().split()]
+java = subprocess.run(["java", "-version"], capture_output=True, text=True).stderr.splitlines()[0]
+mem_gib = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30)
+w(BEGIN)
+w("## Full run: `load-tests/bench.sh` (%s UTC)" % datetime.datetime.utcfromtimestamp(started).strftime("%Y-%m-%d %H:%M"))
+w("")
+w("Machine: %d vCPU, %d GiB, %s, %s. Drover in dev mode (one node, HiveMQ CE embedded, Cassandra 5.0 with "
+  "1 GiB heap launched by it), Debian's Mosquitto, the simulator and Gatling all on these %d cores, loopback only. "
+  "Suite wall time: **%d min %02d s** (build included). Raw files: `target/bench/`." %
+  (CORES, mem_gib, platform.platform(terse=True), java.strip(), CORES, (ended - started) // 60, (ended - started) % 60))
+w("")
+
+# ---------------------------------------------------------------------------------------------- ingest
+rounds = sorted(int(m.group(1)) for m in (re.match(r"drover-(\d+)\.json", os.path.basename(p))
+                                            for p in glob.glob(os.path.join(run, "drover-*.json"))) if m)
+w("### 1. Durable MQTT QoS 1 ingest next to raw Mosquitto QoS 1")
+first = load("drover-%d.json" % rounds[0]) if rounds else None
+if first:
+    w("%s devices (one connection each), MQTT %s, %d messages in flight per device (closed loop), %d values a message, "
+      "%d s measured after a 5 s ramp-up; rounds alternate. Mosquitto 2.0 with `max_inflight_messages 1000`, "
+      "`max_queued_messages 100000`, no persistence (FACTS.md), one subscriber draining it: its PUBACK means "
+      "\"the broker has it\"; Drover's means \"written to Cassandra\"." %
+      (n(first["devices"]), first["mqttVersion"], first["inflightPerDevice"], first["valuesPerMessage"], first["windowSeconds"]))
+w("")
+w("| round | target | msg/s acknowledged | PUBACK p50 | p99 | max | failed | CPU (100 % = one core) |")
+w("| --- | --- | --- | --- | --- | --- | --- | --- |")
+ratios = []
+best = {"mosquitto": 0, "drover": 0}
+drover_cpu = []
+for r in rounds:
+    pair = {}
+    for target in ("mosquitto", "drover"):
+        res = load("%s-%d.json" % (target, r))
+        if not res:
+            continue
+        pair[target] = res["throughputPerSecond"]
+        best[target] = max(best[target], res["throughputPerSecond"])
+        c = cpu(*window(res))
+        if target == "drover" and c:
+            drover_cpu.append((res["throughputPerSecond"], c))
+        l = res["pubackLatencyMs"]
+        w("| %d | %s | %s | %s | %s | %s | %s | %s |" % (r, "raw Mosquitto" if target == "mosquitto" else "Drover durable",
+                                                  n(res["throughputPerSecond"]), ms(l["p50"]), ms(l["p99"]), ms(l["max"]),
+                                                  n(res["failed"]), fmt_cpu(c)))
+    if len(pair) == 2 and pair["mosquitto"]:
+        ratios.append(pair["drover"] / pair["mosquitto"])
+w("")
+if ratios:
+    w("**Ratio durable / raw Mosquitto: %s** (per round; target ≥ 0.60)." % ", ".join("%.2f" % x for x in ratios))
+w("")
+
+# ---------------------------------------------------------------------------------------------- websocket
+ws = load("websocket-half-rate.json")
+w("### 2. Publish → WebSocket at half of the maximum rate")
+if ws:
+    l, d = ws["pubackLatencyMs"], ws.get("publishToWebSocketMs", {"p50": 0, "p99": 0, "max": 0, "count": 0})
+    w("Rate %s msg/s requested (half of the best Drover round), %s acknowledged, %s devices watched over `/api/v1/ws` "
+      "(%s samples received in all). Latency from the device's send time (in the payload) to the frame's arrival, "
+      "same clock." % (n(ws["requestedRate"]), n(ws["throughputPerSecond"]), n(ws["wsDevices"]), n(ws["wsSamplesReceived"])))
+    w("")
+    w("| measure | n | p50 | p99 | max |")
+    w("| --- | --- | --- | --- | --- |")
+    w("| publish → WebSocket frame | %s | %s | %s | %s |" % (n(d["count"]), ms(d["p50"]), ms(d["p99"]), ms(d["max"])))
+    w("| publish → PUBACK (durable) | %s | %s | %s | %s |" % (n(l["count"]), ms(l["p50"]), ms(l["p99"]), ms(l["max"])))
+    w("")
+    w("CPU: %s. Target: p99 ≤ 50 ms." % fmt_cpu(cpu(*window(ws))))
+w("")
+
+
+# ---------------------------------------------------------------------------------------------- gatling
+def gatling(name):
+    path = os.path.join(run, name + ".out")
+    if not os.path.exists(path):
+        return None
+    text = open(path).read()
+    block = text[text.find("---- Global Information"):]
+
+    def val(label):
+        m = re.search(re.escape(label) + r"[^|]*\|\s*([\d.,]+|-)", block)
+        return float(m.group(1).replace(",", "")) if m and m.group(1) != "-" else 0.0
+
+    report = re.findall(r"file://(\S+/index.html)", text)
+    t0, t1 = [int(x) for x in open(os.path.join(run, name + ".window")).read().split()]
+    return {"count": val("request count"), "p50": val("50th percentile"), "p99": val("99th percentile"),
+            "max": val("max response time"), "rps": val("mean throughput"), "ko": 0,
+            "failedLine": (re.findall(r"percentage of failed events.*", text) or ["?"])[0],
+            "report": report[-1] if report else "", "cpu": cpu(t0, t1)}
+
+
+w("### 3. REST (Gatling 3.15, Java DSL)")
+w("| simulation | users | requests | req/s | p50 | p99 | max | errors |")
+w("| --- | --- | --- | --- | --- | --- | --- | --- |")
+for name, label, users in (("gatling-shadow-read", "`ShadowReadSimulation` (GET shadow, closed model)", 16),
+                           ("gatling-rest", "`RestSimulation` (create, shadow write/read, telemetry post + 3 queries)", 10)):
+    g = gatling(name)
+    if g:
+        w("| %s | %d | %s | %s | %d ms | %d ms | %d ms | %s |" % (label, users, n(g["count"]), n(g["rps"]), g["p50"], g["p99"],
+                                                           g["max"], g["failedLine"].replace("percentage of failed events", "failed")))
+sr = gatling("gatling-shadow-read")
+w("")
+if sr:
+    w("Shadow GET target: ≥ 5,000 req/s with p99 ≤ 20 ms. CPU over the Gatling run (JVM start included; Gatling "
+      "itself is not sampled): %s." % fmt_cpu(sr["cpu"]))
+w("")
+
+# ---------------------------------------------------------------------------------------------- writer
+w("### 4. Telemetry writer next to raw Cassandra driver writes; 24 h queries")
+path = os.path.join(run, "writer.out")
+writer_ratios = []
+if os.path.exists(path):
+    text = open(path).read()
+    w("`load-tests/telemetry-bench.sh` against the same Cassandra (1,000 devices, 4 numeric keys a message): the "
+      "baseline sends each message's rows as one unlogged batch with 256 requests in flight; the writer is "
+      "`TelemetryHub.submit` (batches by replica, see docs/telemetry.md).")
+    w("")
+    w("| round | raw driver rows/s | Drover writer rows/s | ratio |")
+    w("| --- | --- | --- | --- |")
+    raw = dict(re.findall(r"round (\d+): raw driver.*?([\d,]+) rows/s", text))
+    wr = dict(re.findall(r"round (\d+): Drover writer.*?([\d,]+) rows/s", text))
+    for k in sorted(raw, key=int):
+        if k in wr:
+            a, b = float(raw[k].replace(",", "")), float(wr[k].replace(",", ""))
+            writer_ratios.append(b / a)
+            w("| %s | %s | %s | %.2f |" % (k, n(a), n(b), b / a))
+    w("")
+    w("| query, 24 h of one key at one sample / 10 s | p50 | p99 | max |")
+    w("| --- | --- | --- | --- |")
+    for label, p50, p99, mx in re.findall(r"^(24 h [^\n]*?)\s+p50\s+([\d.]+) ms\s+p99\s+([\d.]+) ms\s+max\s+([\d.]+) ms", text, re.M):
+        w("| %s | %s ms | %s ms | %s ms |" % (label.strip(), p50, p99, mx))
+w("")
+
+# ---------------------------------------------------------------------------------------------- connections
+w("### 5. Connections held by one node, memory per connection")
+mem = {}
+mp = os.path.join(run, "memory.txt")
+if os.path.exists(mp):
+    for line in open(mp):
+        label, heap, rss, fds = line.split()
+        mem[label] = (int(heap), int(rss), int(fds))
+conn = load("connections.json")
+per = None
+if conn and "before-fleet" in mem and "connected" in mem:
+    N = conn["connected"]
+    h0, r0, f0 = mem["before-fleet"]
+    h1, r1, f1 = mem.get("fleet-provisioned", mem["before-fleet"])
+    h2, r2, f2 = mem["connected"]
+    w("%s devices provisioned over REST, then connected by %d simulator processes (each from its own 127.0.0.x "
+      "address) over a ramp-up, %s msg/s over the fleet while held; %s connected, %s connect failures; the node had "
+      "%s open files (cap `ulimit -n` = %s a process here)." %
+      (n(conn["devices"]), conn["processes"], n(conn["requestedRate"]), n(N), n(conn["connectFailures"]), n(f2),
+       subprocess.run(["bash", "-c", "ulimit -Hn"], capture_output=True, text=True).stdout.strip()))
+    w("")
+    w("| node state | live heap after full GC | RSS | open files |")
+    w("| --- | --- | --- | --- |")
+    for label in ("before-fleet", "fleet-provisioned", "connected", "disconnected"):
+        if label in mem:
+            h, r, f = mem[label]
+            w("| %s | %s MB | %s MB | %s |" % (label, n(h / 1024), n(r / 1024), n(f)))
+    w("")
+    if N:
+        per = ((h2 - h1) / N, (r2 - r1) / N, (h2 - h0) / N, (r2 - r0) / N)
+        w("Per connection (connected − provisioned, ÷ %s): **live heap %.1f KB, RSS %.1f KB**; per device including its "
+          "twin (connected − before the fleet): live heap %.1f KB, RSS %.1f KB. Target: ≤ 20 KB a connection." %
+          (n(N), per[0], per[1], per[2], per[3]))
+        w("")
+        w("Extrapolated to 100,000 connections on one node (linear in the measured slope; needs a machine whose "
+          "open-file cap is above 100k): live heap +%s MB, RSS +%s MB for the connections (+%s MB RSS with their twins) "
+          "over the idle node's %s MB." % (n(per[0] * 100000 / 1024), n(per[1] * 100000 / 1024), n(per[3] * 100000 / 1024),
+                                           n(r0 / 1024)))
+w("")
+
+# ---------------------------------------------------------------------------------------------- thingsboard
+w("### 6. Per-vCPU throughput next to ThingsBoard's published figures")
+if drover_cpu:
+    tput, c = max(drover_cpu, key=lambda x: x[0])
+    used = (c[0] + c[1]) / 100
+    w("Drover, best round above: %s msg/s (%s data points/s) on %d vCPU shared with the load generator → "
+      "**%s msg/s per vCPU of the machine**; Drover + Cassandra used %.2f cores → **%s msg/s per core they used** "
+      "(ack after the Cassandra write)." %
+      (n(tput), n(tput * (first["valuesPerMessage"] if first else 4)), CORES, n(tput / CORES), used, n(tput / used if used else 0)))
+w("")
+w("ThingsBoard, \"ThingsBoard Performance on different AWS instances\" "
+  "(https://thingsboard.io/docs/reference/performance-aws-instances/, source "
+  "`thingsboard/thingsboard.github.io` `_includes/docs/reference/performance-aws-instances.md`), test agent on a "
+  "separate instance, 3 data points a message, 24 h runs:")
+w("")
+w("| ThingsBoard scenario | instance | load | CPU | msg/s per vCPU |")
+w("| --- | --- | --- | --- | --- |")
+w("| B: Kafka + PostgreSQL | m6a.large, 2 vCPU | 5K devices, 5,000 msg/s (15K data points/s) | 95 % | 2,500 |")
+w("| C: Kafka + PostgreSQL + Cassandra | m6a.2xlarge, 8 vCPU | 25K devices, 10,000 msg/s (30K data points/s) | 75 % | 1,250 |")
+w("| E: Kafka + PostgreSQL + Cassandra | m6a.2xlarge, 8 vCPU | 100K devices, 10,000 msg/s (30K data points/s) | 95 % | 1,250 |")
+w("")
+w("Not like for like: ThingsBoard's load generator ran on another instance (ours takes part of the same 2 cores), its "
+  "runs last 24 h (ours seconds), and with Kafka its PUBACK follows the write to the queue, not to the time-series store.")
+w("")
+
+# ---------------------------------------------------------------------------------------------- profile
+prof = os.path.join(run, "node-samples.txt")
+if os.path.exists(prof) and os.path.getsize(prof) > 0:
+    leaf, groups, total = collections.Counter(), collections.Counter(), 0
+    for ev in open(prof).read().split("jdk.ExecutionSample")[1:]:
+        frames = re.findall(r"^\s+([\w$.]+)\([^)]*\)\s+line:", ev, re.M)
+        if not frames:
+            continue
+        total += 1
+        leaf[frames[0]] += 1
+        group = "other"
+        for f in frames:
+            for prefix, g in (("com.datastax", "Cassandra driver"), ("com.hivemq", "HiveMQ broker / client"),
+                              ("io.netty", "Netty"), ("org.apache.pekko.http", "Pekko HTTP"),
+                              ("org.apache.pekko.stream", "Pekko Streams"), ("org.apache.pekko", "Pekko actors"),
+                              ("com.fasterxml.jackson", "Jackson"), ("io.drover", "Drover code"),
+                              ("io.prometheus", "metrics")):
+                if f.startswith(prefix):
+                    group = g
+                    break
+            if group != "other":
+                break
+        groups[group] += 1
+    if total:
+        w("### 7. Where the node's CPU went (JFR, %d s of the first Drover ingest round, %s samples)" % (
+            first["windowSeconds"] if first else 0, n(total)))
+        w("Samples by the innermost non-JDK library on the stack: " + ", ".join(
+            "%s %d %%" % (g, round(c * 100 / total)) for g, c in groups.most_common()))
+        w("")
+        w("Top methods (leaf frame): " + "; ".join("`%s` %d %%" % (m.split(".")[-2] + "." + m.split(".")[-1] if m.count(".") else m,
+                                                                     round(c * 100 / total)) for m, c in leaf.most_common(8)))
+        w("")
+
+# ---------------------------------------------------------------------------------------------- targets
+w("### Targets (issue 5)")
+w("| target | measured | |")
+w("| --- | --- | --- |")
+if ratios:
+    r = sum(ratios) / len(ratios)
+    w("| durable QoS 1 ingest ≥ 0.60 × raw Mosquitto QoS 1 | %.2f (mean of %d rounds) | %s |" % (r, len(ratios), "met" if r >= 0.6 else "missed"))
+if per:
+    w("| ~19k connections at ≤ 20 KB each | %s connected, %.1f KB RSS / %.1f KB heap each | %s |" % (
+        n(conn["connected"]), per[1], per[0], "met" if per[1] <= 20 and conn["connected"] >= 18000 else "missed"))
+if ws and ws.get("publishToWebSocketMs"):
+    p = ws["publishToWebSocketMs"]["p99"]
+    w("| publish → WebSocket p99 ≤ 50 ms at half the max rate | %s | %s |" % (ms(p), "met" if p <= 50 else "missed"))
+if sr:
+    w("| shadow GET ≥ 5,000 req/s, p99 ≤ 20 ms | %s req/s, p99 %d ms | %s |" % (n(sr["rps"]), sr["p99"],
+                                                                            "met" if sr["rps"] >= 5000 and sr["p99"] <= 20 else "missed"))
+if writer_ratios:
+    w("| writer rows/s vs raw driver rows/s (reported) | %s | |" % ", ".join("%.2f" % x for x in writer_ratios))
+w("")
+w(END)
+
+section = "\n".join(out) + "\n"
+text = open(doc).read() if os.path.exists(doc) else "# Measurements\n\n"
+if BEGIN in text and END in text:
+    text = text[:text.index(BEGIN)] + section.rstrip("\n") + text[text.index(END) + len(END):]
+else:
+    at = text.find("\n## ")
+    text = (text[:at + 1] + section + "\n" + text[at + 1:]) if at >= 0 else text + "\n" + section
+open(doc, "w").write(text)
+print(section)

@@ -1,0 +1,174 @@
+#!/usr/bin/env bash
+# The whole benchmark suite of docs/benchmarks.md in one bounded run (≤ 15 min on the 2-core box):
+# starts Drover in dev mode under target/bench (its own Cassandra, ports and data, like the CI smoke) and
+# Debian's Mosquitto (tuned as FACTS.md says), then measures, each next to the baseline it names:
+#   1. durable MQTT QoS 1 ingest vs raw Mosquitto QoS 1 pass-through, same simulator and payloads, rounds alternate
+#   2. publish→WebSocket latency at half of the measured maximum rate
+#   3. shadow GET throughput/latency (Gatling ShadowReadSimulation) and the REST mix (RestSimulation)
+#   4. the telemetry writer vs raw Cassandra driver writes of the same rows, and 24 h queries raw vs rollups
+#   5. as many MQTT connections as one process may hold here (open-file cap), memory per connection
+# CPU of every process is sampled each second (/proc), the node is profiled with JFR during one ingest round.
+# Results: target/bench/*.json|*.out and the generated part of docs/benchmarks.md (between its bench.sh markers).
+#   load-tests/bench.sh                      full run (defaults below)
+#   BENCH_SECONDS=5 BENCH_CONNECTIONS=500 BENCH_ROUNDS=1 BENCH_DOC=/tmp/b.md load-tests/bench.sh   (a quick try)
+# Needs: JDK 17+, Maven, mosquitto (apt-get install -y mosquitto), python3; nothing else on the ports below.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+dir=$root/target/bench
+SECS=${BENCH_SECONDS:-15}            # measured window of each ingest run
+ROUNDS=${BENCH_ROUNDS:-2}            # Mosquitto / Drover rounds, alternating
+DEVICES=${BENCH_DEVICES:-1000}       # connections of the ingest runs (each 4 messages in flight)
+CONNS=${BENCH_CONNECTIONS:-19000}    # the connection-count run (open-file cap 20,000 a process here)
+DOC=${BENCH_DOC:-$root/docs/benchmarks.md}
+CASS_PORT=19142 HTTP_PORT=18180 MQTT_PORT=11983 REMOTE_PORT=25690 MOSQ_PORT=18830
+started=$(date +%s)
+
+for p in $CASS_PORT $HTTP_PORT $MQTT_PORT $REMOTE_PORT $MOSQ_PORT; do
+  if ss -ltnH "sport = :$p" | grep -q .; then echo "bench: port $p is in use" >&2; exit 1; fi
+done
+command -v mosquitto >/dev/null || { echo "bench: mosquitto is missing (apt-get install -y mosquitto)" >&2; exit 1; }
+rm -rf "$dir" && mkdir -p "$dir"
+export DROVER_DATA_DIR="$dir/data" DROVER_DEV_CASSANDRA_DIR="$dir/data/cassandra"
+export DROVER_CASSANDRA_CONTACT_POINT=127.0.0.1:$CASS_PORT DROVER_HTTP_PORT=$HTTP_PORT DROVER_MQTT_PORT=$MQTT_PORT
+export DROVER_REMOTE_PORT=$REMOTE_PORT DROVER_RATE_LIMIT=1000000
+export DROVER_JAVA_OPTS="-Ddrover.persistence.dev-cassandra.heap-mb=1024"
+api=http://127.0.0.1:$HTTP_PORT
+admin="$dir/data/admin-api-key"
+
+node_pid="" mosq_pid="" sampler_pid=""
+cleanup() {
+  for p in $sampler_pid $mosq_pid; do kill "$p" 2>/dev/null || true; done
+  if [ -n "$node_pid" ] && kill -0 "$node_pid" 2>/dev/null; then
+    kill -TERM "$node_pid"; for _ in $(seq 1 30); do kill -0 "$node_pid" 2>/dev/null || break; sleep 1; done
+    kill -KILL "$node_pid" 2>/dev/null || true
+  fi
+  ./drover cassandra stop --data "$DROVER_DEV_CASSANDRA_DIR" --port $CASS_PORT >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+log() { echo "bench $(date +%H:%M:%S) $*" >&2; }
+pid_on() { ss -ltnpH "sport = :$1" | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2; }
+
+log "building (if needed) and starting dev mode"
+mvn -q -B install -DskipTests
+./drover dev > "$dir/node.log" 2>&1 &
+node_pid=$!
+for _ in $(seq 1 240); do
+  grep -q "Drover is running" "$dir/node.log" && break
+  kill -0 "$node_pid" 2>/dev/null || { tail -50 "$dir/node.log"; echo "bench: Drover did not start" >&2; exit 1; }
+  sleep 1
+done
+grep -q "Drover is running" "$dir/node.log" || { tail -50 "$dir/node.log"; echo "bench: Drover did not start in time" >&2; exit 1; }
+cass_pid=$(pid_on $CASS_PORT)
+
+cat > "$dir/mosquitto.conf" <<EOF
+listener $MOSQ_PORT 127.0.0.1
+allow_anonymous true
+persistence false
+max_inflight_messages 1000
+max_queued_messages 100000
+EOF
+mosquitto -c "$dir/mosquitto.conf" > "$dir/mosquitto.log" 2>&1 &
+mosq_pid=$!
+sleep 1
+
+# CPU ticks and RSS of each process, once a second: epoch-ms node cassandra mosquitto simulators node-rss-kB
+(
+  tick() { awk '{print $14+$15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+  while true; do
+    sim=0
+    for p in $(pgrep -f 'io.drover.loadtest.sim.DeviceSimulator' || true); do sim=$((sim + $(tick "$p"))); done
+    rss=$(awk '/VmRSS/{print $2}' "/proc/$node_pid/status" 2>/dev/null || echo 0)
+    echo "$(date +%s%3N) $(tick "$node_pid") $(tick "$cass_pid") $(tick "$mosq_pid") $sim $rss"
+    sleep 1
+  done
+) > "$dir/cpu.tsv" &
+sampler_pid=$!
+
+simulate() { # name, then simulator options
+  local name=$1; shift
+  log "simulator: $name"
+  load-tests/simulate.sh --out "$dir/$name.json" "$@" > "$dir/$name.out" 2> "$dir/$name.err" \
+    || { tail -20 "$dir/$name.err"; echo "bench: simulator run $name failed" >&2; exit 1; }
+}
+common=(--devices "$DEVICES" --inflight 4 --keys 3 --qos 1 --ramp-up 5s --duration "${SECS}s")
+
+# 0. warm-up (not reported): the node's JIT compiles the ingest path during the first seconds of load; a
+#    just-started node measured a fraction of its steady rate
+simulate "warmup-drover" --api $api --admin-key-file "$admin" --mqtt 127.0.0.1:$MQTT_PORT --fleet "$dir/fleet-ingest.json" \
+  --devices "$DEVICES" --inflight 4 --keys 3 --ramp-up 5s --duration 20s
+simulate "warmup-mosquitto" --target mosquitto --devices 100 --duration 3s --ramp-up 1s \
+  --mqtt 127.0.0.1:$MOSQ_PORT
+
+# 1. ingest: raw Mosquitto and Drover durable, alternating; JFR on the node during the first Drover round
+for r in $(seq 1 "$ROUNDS"); do
+  simulate "mosquitto-$r" --target mosquitto --mqtt 127.0.0.1:$MOSQ_PORT "${common[@]}"
+  if [ "$r" = 1 ]; then
+    ( sleep 7; jcmd "$node_pid" JFR.start name=bench settings=profile duration="${SECS}s" filename="$dir/node.jfr" >/dev/null ) &
+  fi
+  simulate "drover-$r" --api $api --admin-key-file "$admin" --mqtt 127.0.0.1:$MQTT_PORT --fleet "$dir/fleet-ingest.json" "${common[@]}"
+done
+
+# 2. publish→WebSocket at half of the maximum rate measured above
+half=$(python3 -c "import json,sys; v=[json.load(open('$dir/drover-%d.json'%r))['throughputPerSecond'] for r in range(1,$ROUNDS+1)]; print(max(1,int(max(v)/2)))")
+simulate "websocket-half-rate" --api $api --admin-key-file "$admin" --mqtt 127.0.0.1:$MQTT_PORT --fleet "$dir/fleet-ingest.json" \
+  --devices "$DEVICES" --rate "$half" --inflight 4 --keys 3 --ramp-up 5s --duration "${SECS}s" --ws-devices 200
+
+# 3. Gatling: shadow reads (closed model) and the REST mix
+gatling() { # name simulation users seconds
+  log "gatling: $1"
+  local t0; t0=$(date +%s%3N)
+  mvn -q -B -ntp -f load-tests/gatling/pom.xml gatling:test -Dsimulation=io.drover.gatling.$2 -Dusers="$3" \
+    -DdurationSeconds="$4" -Ddrover.api=$api -Ddrover.adminKeyFile="$admin" > "$dir/$1.out" 2>&1 \
+    || { tail -40 "$dir/$1.out"; echo "bench: Gatling $1 failed" >&2; exit 1; }
+  echo "$t0 $(date +%s%3N)" > "$dir/$1.window"
+}
+gatling gatling-rest RestSimulation 10 20
+gatling gatling-shadow-read ShadowReadSimulation 16 30
+
+# 4. telemetry writer vs raw driver writes (same Cassandra; the node idles meanwhile)
+log "telemetry writer vs raw driver"
+t0=$(date +%s%3N)
+load-tests/telemetry-bench.sh $CASS_PORT "$SECS" > "$dir/writer.out" 2> "$dir/writer.err" \
+  || { tail -20 "$dir/writer.err"; echo "bench: writer benchmark failed" >&2; exit 1; }
+echo "$t0 $(date +%s%3N)" > "$dir/writer.window"
+
+# 5. connections: memory before the fleet exists, with its twins, and with every device connected
+heap_used() { # kB of live heap after a full GC
+  jcmd "$node_pid" GC.run >/dev/null
+  sleep 1
+  jcmd "$node_pid" GC.heap_info | grep -o 'used [0-9]*K' | head -1 | grep -o '[0-9]*'
+}
+memory() { # label
+  echo "$1 $(heap_used) $(awk '/VmRSS/{print $2}' "/proc/$node_pid/status") $(ls "/proc/$node_pid/fd" | wc -l)" >> "$dir/memory.txt"
+}
+memory before-fleet
+log "provisioning $CONNS devices"
+simulate "provision" --api $api --admin-key-file "$admin" --mqtt 127.0.0.1:$MQTT_PORT --fleet "$dir/fleet-conn.json" \
+  --devices "$CONNS" --provision-only true
+memory fleet-provisioned
+# each worker process holds ≤ ~10k connections from its own source address; rate low: the run is about holding them
+procs=$(( (CONNS + 9999) / 10000 ))
+hold=$(( CONNS / 250 + 5 ))
+( simulate "connections" --api $api --admin-key-file "$admin" --mqtt 127.0.0.1:$MQTT_PORT --fleet "$dir/fleet-conn.json" \
+    --devices "$CONNS" --processes "$procs" --rate 200 --inflight 1 --keys 3 --ramp-up "${hold}s" --duration 40s ) &
+sim_pid=$!
+# measure in the middle of the hold window, once every connection is up
+for _ in $(seq 1 $((hold + 60))); do
+  sleep 1
+  grep -q "measuring" "$dir/connections.err" 2>/dev/null && break
+done
+sleep 10
+grep "measuring" "$dir/connections.err" | tail -1 > "$dir/connections.progress" || true
+memory connected
+wait "$sim_pid"
+memory disconnected
+
+kill "$sampler_pid" 2>/dev/null || true; sampler_pid=""
+{ cat "$dir/node.log" | grep -m1 "Drover is running" || true; } > "$dir/banner.txt"
+if [ -f "$dir/node.jfr" ]; then
+  jfr print --events jdk.ExecutionSample "$dir/node.jfr" > "$dir/node-samples.txt" 2>/dev/null || true
+fi
+echo "$started $(date +%s)" > "$dir/run.window"
+python3 load-tests/bench-report.py "$dir" "$DOC"
+log "done in $(( $(date +%s) - started )) s; results in $dir, page $DOC"
