@@ -32,6 +32,13 @@ public final class Main {
     private Main() {}
 
     public static void main(String[] args) throws Exception {
+        // On ≤ 2 cores the common pool has parallelism 1, and then every CompletableFuture *Async callback
+        // without an executor (which Pekko's Java API futures use for all callbacks) starts a new thread.
+        // Set before anything touches ForkJoinPool; the drover script passes the same flag.
+        if (System.getProperty("java.util.concurrent.ForkJoinPool.common.parallelism") == null
+                && Runtime.getRuntime().availableProcessors() <= 2) {
+            System.setProperty("java.util.concurrent.ForkJoinPool.common.parallelism", "2");
+        }
         String mode = args.length > 0 ? args[0] : "help";
         switch (mode) {
             case "dev" -> dev();

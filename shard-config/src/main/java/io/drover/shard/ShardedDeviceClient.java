@@ -22,7 +22,7 @@ public final class ShardedDeviceClient implements DeviceClient {
     @Override
     public CompletionStage<Device.Reply> ask(DeviceKey key, Function<ActorRef<Device.Reply>, Device.Command> command,
             Duration timeout) {
-        return sharding.entityRefFor(Device.ENTITY_TYPE_KEY, key.entityId()).ask(command::apply, timeout);
+        return Stages.direct(sharding.entityRefFor(Device.ENTITY_TYPE_KEY, key.entityId()).ask(command::apply, timeout));
     }
 
     @Override

@@ -134,13 +134,13 @@ public final class TelemetryHub {
         RollupTracker.Begun begun = tracker.begin(all, clock.millis());
         // Writes are idempotent upserts, so a failed attempt (e.g. a write timeout) is simply tried again;
         // the messages' acknowledgements wait meanwhile, which is the backpressure the devices feel.
-        CompletionStage<Void> written = Patterns.retry(() -> {
+        CompletionStage<Void> written = io.drover.shard.Stages.direct(Patterns.retry(() -> {
             try {
                 return store.write(all, begun.marks());
             } catch (RuntimeException e) {
                 return CompletableFuture.failedFuture(e);
             }
-        }, Math.max(0, writeAttempts - 1), writeBackoff, writeBackoff.multipliedBy(8), 0.2, system); // retries after the first
+        }, Math.max(0, writeAttempts - 1), writeBackoff, writeBackoff.multipliedBy(8), 0.2, system)); // retries after the first
         return written.handle((ok, err) -> {
             tracker.end(begun.touched());
             for (Pending p : batch) {
