@@ -69,8 +69,8 @@ mem_gib = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
 w(BEGIN)
 w("## Full run: `load-tests/bench.sh` (%s UTC)" % datetime.datetime.utcfromtimestamp(started).strftime("%Y-%m-%d %H:%M"))
 w("")
-w("Machine: %d vCPU, %d GiB, %s, %s. Drover in dev mode (one node, HiveMQ CE embedded, Cassandra 5.0 with "
-  "1 GiB heap launched by it), Debian's Mosquitto, the simulator and Gatling all on these %d cores, loopback only. "
+w("Machine: %d vCPU, %d GiB, %s, %s. Drover in dev mode (one node, HiveMQ CE embedded, Cassandra 5.0 with 1 GiB heap "
+  "launched by it), Debian's Mosquitto, the simulator and Gatling all on these %d cores, loopback only. "
   "Suite wall time: **%d min %02d s** (build included). Raw files: `target/bench/`." %
   (CORES, mem_gib, platform.platform(terse=True), java.strip(), CORES, (ended - started) // 60, (ended - started) % 60))
 w("")
@@ -82,7 +82,8 @@ w("### 1. Durable MQTT QoS 1 ingest next to raw Mosquitto QoS 1")
 first = load("drover-%d.json" % rounds[0]) if rounds else None
 if first:
     w("%s devices (one connection each), MQTT %s, %d messages in flight per device (closed loop), %d values a message, "
-      "%d s measured after a 5 s ramp-up; rounds alternate. Mosquitto 2.0 with `max_inflight_messages 1000`, "
+      "%d s measured after a 10 s ramp-up; Mosquitto's rounds first on an idle node, then Drover's after a "
+      "warm-up run (Drover's rounds leave rollup recomputation behind, which must not land on Mosquitto's). Mosquitto 2.0 with `max_inflight_messages 1000`, "
       "`max_queued_messages 100000`, no persistence (FACTS.md), one subscriber draining it: its PUBACK means "
       "\"the broker has it\"; Drover's means \"written to Cassandra\"." %
       (n(first["devices"]), first["mqttVersion"], first["inflightPerDevice"], first["valuesPerMessage"], first["windowSeconds"]))
@@ -111,7 +112,8 @@ for r in rounds:
         ratios.append(pair["drover"] / pair["mosquitto"])
 w("")
 if ratios:
-    w("**Ratio durable / raw Mosquitto: %s** (per round; target ≥ 0.60)." % ", ".join("%.2f" % x for x in ratios))
+    w("**Ratio durable / raw Mosquitto: %s** (round by round; best / best %.2f; target ≥ 0.60)." % (
+        ", ".join("%.2f" % x for x in ratios), best["drover"] / best["mosquitto"] if best["mosquitto"] else 0))
 w("")
 
 # ---------------------------------------------------------------------------------------------- websocket
@@ -200,38 +202,44 @@ mem = {}
 mp = os.path.join(run, "memory.txt")
 if os.path.exists(mp):
     for line in open(mp):
-        label, heap, rss, fds = line.split()
-        mem[label] = (int(heap), int(rss), int(fds))
+        f = line.split()
+        if len(f) == 5:  # label, live heap, committed heap, RSS (kB), open files
+            mem[f[0]] = {"live": int(f[1]), "committed": int(f[2]), "rss": int(f[3]), "fds": int(f[4])}
 conn = load("connections.json")
 per = None
 if conn and "before-fleet" in mem and "connected" in mem:
     N = conn["connected"]
-    h0, r0, f0 = mem["before-fleet"]
-    h1, r1, f1 = mem.get("fleet-provisioned", mem["before-fleet"])
-    h2, r2, f2 = mem["connected"]
+    m0, m2 = mem["before-fleet"], mem["connected"]
+    m1 = mem.get("fleet-provisioned", m0)
     w("%s devices provisioned over REST, then connected by %d simulator processes (each from its own 127.0.0.x "
       "address) over a ramp-up, %s msg/s over the fleet while held; %s connected, %s connect failures; the node had "
       "%s open files (cap `ulimit -n` = %s a process here)." %
-      (n(conn["devices"]), conn["processes"], n(conn["requestedRate"]), n(N), n(conn["connectFailures"]), n(f2),
+      (n(conn["devices"]), conn["processes"], n(conn["requestedRate"]), n(N), n(conn["connectFailures"]), n(m2["fds"]),
        subprocess.run(["bash", "-c", "ulimit -Hn"], capture_output=True, text=True).stdout.strip()))
     w("")
-    w("| node state | live heap after full GC | RSS | open files |")
-    w("| --- | --- | --- | --- |")
+    w("| node state | live heap after full GC | committed heap | RSS | open files |")
+    w("| --- | --- | --- | --- | --- |")
     for label in ("before-fleet", "fleet-provisioned", "connected", "disconnected"):
         if label in mem:
-            h, r, f = mem[label]
-            w("| %s | %s MB | %s MB | %s |" % (label, n(h / 1024), n(r / 1024), n(f)))
+            m = mem[label]
+            w("| %s | %s MB | %s MB | %s MB | %s |" % (label, n(m["live"] / 1024), n(m["committed"] / 1024),
+                                                    n(m["rss"] / 1024), n(m["fds"])))
     w("")
     if N:
-        per = ((h2 - h1) / N, (r2 - r1) / N, (h2 - h0) / N, (r2 - r0) / N)
-        w("Per connection (connected − provisioned, ÷ %s): **live heap %.1f KB, RSS %.1f KB**; per device including its "
-          "twin (connected − before the fleet): live heap %.1f KB, RSS %.1f KB. Target: ≤ 20 KB a connection." %
-          (n(N), per[0], per[1], per[2], per[3]))
+        heap_c = (m2["live"] - m1["live"]) / N
+        rss_c = (m2["rss"] - m1["rss"]) / N
+        heap_d = (m2["live"] - m0["live"]) / N
+        rss_d = (m2["rss"] - m0["rss"]) / N
+        per = (heap_c, rss_c, heap_d, rss_d)
+        w("Per connection (connected − provisioned, ÷ %s): **live heap %.1f KB, RSS %.1f KB**; per device with its twin "
+          "actor (connected − before the fleet): live heap %.1f KB, RSS %.1f KB. The live heap is what the connections "
+          "keep after a full GC; the RSS growth also holds heap the JVM committed for garbage meanwhile, so it is an "
+          "upper bound of what a connection needs. Target: ≤ 20 KB a connection." % (n(N), heap_c, rss_c, heap_d, rss_d))
         w("")
         w("Extrapolated to 100,000 connections on one node (linear in the measured slope; needs a machine whose "
-          "open-file cap is above 100k): live heap +%s MB, RSS +%s MB for the connections (+%s MB RSS with their twins) "
-          "over the idle node's %s MB." % (n(per[0] * 100000 / 1024), n(per[1] * 100000 / 1024), n(per[3] * 100000 / 1024),
-                                           n(r0 / 1024)))
+          "open-file cap is above 100k): +%s MB live heap and ≤ +%s MB RSS for the connections (≤ +%s MB RSS with "
+          "their twins) over the idle node's %s MB RSS." % (n(heap_c * 100000 / 1024), n(rss_c * 100000 / 1024),
+                                                          n(rss_d * 100000 / 1024), n(m0["rss"] / 1024)))
 w("")
 
 # ---------------------------------------------------------------------------------------------- thingsboard
@@ -283,11 +291,42 @@ if os.path.exists(prof) and os.path.getsize(prof) > 0:
                 break
         groups[group] += 1
     if total:
-        w("### 7. Where the node's CPU went (JFR, %d s of the first Drover ingest round, %s samples)" % (
+        prof_run = load("drover-profiled.json")
+        w("### 7. Where the node's CPU went (JFR, %d s of one more Drover ingest run like the rounds above, %s samples)" % (
             first["windowSeconds"] if first else 0, n(total)))
+        if prof_run:
+            w("That run, with JFR recording: %s msg/s, PUBACK p50 %s, p99 %s." % (
+                n(prof_run["throughputPerSecond"]), ms(prof_run["pubackLatencyMs"]["p50"]), ms(prof_run["pubackLatencyMs"]["p99"])))
+            w("")
         w("Samples by the innermost non-JDK library on the stack: " + ", ".join(
             "%s %d %%" % (g, round(c * 100 / total)) for g, c in groups.most_common()))
         w("")
+        jfr_file = os.path.join(run, "node.jfr")
+
+        def events(kind):
+            r = subprocess.run(["jfr", "print", "--events", kind, jfr_file], capture_output=True, text=True)
+            return r.stdout.split(kind)[1:] if r.returncode == 0 else []
+
+        threads = collections.Counter()
+        for ev in events("jdk.ThreadCPULoad"):
+            u, sy = re.search(r"user = ([\d.]+)%", ev), re.search(r"system = ([\d.]+)%", ev)
+            t = re.search(r'eventThread = "([^"]+)"', ev)
+            if u and sy and t:
+                threads[re.sub(r"\d+", "N", t.group(1))] += float(u.group(1)) + float(sy.group(1))
+        if threads:
+            tt = sum(threads.values())
+            w("Node CPU by thread (JFR ThreadCPULoad): " + ", ".join(
+                "`%s` %d %%" % (k, round(v * 100 / tt)) for k, v in threads.most_common(7)))
+            w("")
+        pauses = []
+        for ev in events("jdk.GarbageCollection"):
+            m = re.search(r"sumOfPauses = ([\d.]+) (ms|s)", ev)
+            if m:
+                pauses.append(float(m.group(1)) * (1000 if m.group(2) == "s" else 1))
+        if pauses:
+            w("GC during the recording: %d collections, pauses %.0f ms in all, longest %.1f ms." % (
+                len(pauses), sum(pauses), max(pauses)))
+            w("")
         w("Top methods (leaf frame): " + "; ".join("`%s` %d %%" % (m.split(".")[-2] + "." + m.split(".")[-1] if m.count(".") else m,
                                                                      round(c * 100 / total)) for m, c in leaf.most_common(8)))
         w("")
@@ -300,8 +339,8 @@ if ratios:
     r = sum(ratios) / len(ratios)
     w("| durable QoS 1 ingest ≥ 0.60 × raw Mosquitto QoS 1 | %.2f (mean of %d rounds) | %s |" % (r, len(ratios), "met" if r >= 0.6 else "missed"))
 if per:
-    w("| ~19k connections at ≤ 20 KB each | %s connected, %.1f KB RSS / %.1f KB heap each | %s |" % (
-        n(conn["connected"]), per[1], per[0], "met" if per[1] <= 20 and conn["connected"] >= 18000 else "missed"))
+    w("| ~19k connections at ≤ 20 KB each | %s connected; live heap %.1f KB, RSS ≤ %.1f KB a connection | %s |" % (
+        n(conn["connected"]), per[0], per[1], "met" if per[1] <= 20 and conn["connected"] >= 18000 else "missed"))
 if ws and ws.get("publishToWebSocketMs"):
     p = ws["publishToWebSocketMs"]["p99"]
     w("| publish → WebSocket p99 ≤ 50 ms at half the max rate | %s | %s |" % (ms(p), "met" if p <= 50 else "missed"))
