@@ -146,12 +146,11 @@ def gatling(name):
         m = re.search(re.escape(label) + r"[^|]*\|\s*([\d.,]+|-)", block)
         return float(m.group(1).replace(",", "")) if m and m.group(1) != "-" else 0.0
 
-    report = re.findall(r"file://(\S+/index.html)", text)
     t0, t1 = [int(x) for x in open(os.path.join(run, name + ".window")).read().split()]
     return {"count": val("request count"), "p50": val("50th percentile"), "p99": val("99th percentile"),
-            "max": val("max response time"), "rps": val("mean throughput"), "ko": 0,
+            "max": val("max response time"), "rps": val("mean throughput"),
             "failedLine": (re.findall(r"percentage of failed events.*", text) or ["?"])[0],
-            "report": report[-1] if report else "", "cpu": cpu(t0, t1)}
+            "cpu": cpu(t0, t1)}
 
 
 w("### 3. REST (Gatling 3.15, Java DSL)")
@@ -268,10 +267,21 @@ w("Not like for like: ThingsBoard's load generator ran on another instance (ours
 w("")
 
 # ---------------------------------------------------------------------------------------------- profile
-prof = os.path.join(run, "node-samples.txt")
-if os.path.exists(prof) and os.path.getsize(prof) > 0:
+jfr_file = os.path.join(run, "node.jfr")
+
+
+def events(kind):
+    """The events of one kind in the node's JFR recording, as printed by `jfr print`."""
+    if not os.path.exists(jfr_file):
+        return []
+    r = subprocess.run(["jfr", "print", "--events", kind, jfr_file], capture_output=True, text=True)
+    return r.stdout.split(kind)[1:] if r.returncode == 0 else []
+
+
+samples_ev = events("jdk.ExecutionSample")
+if samples_ev:
     leaf, groups, total = collections.Counter(), collections.Counter(), 0
-    for ev in open(prof).read().split("jdk.ExecutionSample")[1:]:
+    for ev in samples_ev:
         frames = re.findall(r"^\s+([\w$.]+)\([^)]*\)\s+line:", ev, re.M)
         if not frames:
             continue
@@ -293,7 +303,7 @@ if os.path.exists(prof) and os.path.getsize(prof) > 0:
     if total:
         prof_run = load("drover-profiled.json")
         w("### 7. Where the node's CPU went (JFR, %d s of one more Drover ingest run like the rounds above, %s samples)" % (
-            first["windowSeconds"] if first else 0, n(total)))
+            prof_run["windowSeconds"] if prof_run else 0, n(total)))
         if prof_run:
             w("That run, with JFR recording: %s msg/s, PUBACK p50 %s, p99 %s." % (
                 n(prof_run["throughputPerSecond"]), ms(prof_run["pubackLatencyMs"]["p50"]), ms(prof_run["pubackLatencyMs"]["p99"])))
@@ -301,12 +311,6 @@ if os.path.exists(prof) and os.path.getsize(prof) > 0:
         w("Samples by the innermost non-JDK library on the stack: " + ", ".join(
             "%s %d %%" % (g, round(c * 100 / total)) for g, c in groups.most_common()))
         w("")
-        jfr_file = os.path.join(run, "node.jfr")
-
-        def events(kind):
-            r = subprocess.run(["jfr", "print", "--events", kind, jfr_file], capture_output=True, text=True)
-            return r.stdout.split(kind)[1:] if r.returncode == 0 else []
-
         threads = collections.Counter()
         for ev in events("jdk.ThreadCPULoad"):
             u, sy = re.search(r"user = ([\d.]+)%", ev), re.search(r"system = ([\d.]+)%", ev)

@@ -177,10 +177,6 @@ wait "$sim_pid"
 memory disconnected
 
 kill "$sampler_pid" 2>/dev/null || true; sampler_pid=""
-{ cat "$dir/node.log" | grep -m1 "Drover is running" || true; } > "$dir/banner.txt"
-if [ -f "$dir/node.jfr" ]; then
-  jfr print --events jdk.ExecutionSample "$dir/node.jfr" > "$dir/node-samples.txt" 2>/dev/null || true
-fi
 echo "$started $(date +%s)" > "$dir/run.window"
 python3 load-tests/bench-report.py "$dir" "$DOC"
 log "done in $(( $(date +%s) - started )) s; results in $dir, page $DOC"

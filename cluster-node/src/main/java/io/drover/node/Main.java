@@ -34,7 +34,7 @@ public final class Main {
     public static void main(String[] args) throws Exception {
         // On ≤ 2 cores the common pool has parallelism 1, and then every CompletableFuture *Async callback
         // without an executor (which Pekko's Java API futures use for all callbacks) starts a new thread.
-        // Set before anything touches ForkJoinPool; the drover script passes the same flag.
+        // Set before anything touches ForkJoinPool (the JVM loads it only after main starts), for any launcher.
         if (System.getProperty("java.util.concurrent.ForkJoinPool.common.parallelism") == null
                 && Runtime.getRuntime().availableProcessors() <= 2) {
             System.setProperty("java.util.concurrent.ForkJoinPool.common.parallelism", "2");

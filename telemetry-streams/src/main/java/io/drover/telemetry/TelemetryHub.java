@@ -3,6 +3,7 @@ package io.drover.telemetry;
 import io.drover.persistence.RollupWindow;
 import io.drover.persistence.TelemetrySample;
 import io.drover.persistence.TelemetryStore;
+import io.drover.shard.Stages;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Gauge;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
@@ -134,7 +135,7 @@ public final class TelemetryHub {
         RollupTracker.Begun begun = tracker.begin(all, clock.millis());
         // Writes are idempotent upserts, so a failed attempt (e.g. a write timeout) is simply tried again;
         // the messages' acknowledgements wait meanwhile, which is the backpressure the devices feel.
-        CompletionStage<Void> written = io.drover.shard.Stages.direct(Patterns.retry(() -> {
+        CompletionStage<Void> written = Stages.direct(Patterns.retry(() -> {
             try {
                 return store.write(all, begun.marks());
             } catch (RuntimeException e) {

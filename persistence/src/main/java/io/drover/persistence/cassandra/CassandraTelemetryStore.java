@@ -244,9 +244,9 @@ public final class CassandraTelemetryStore implements TelemetryStore {
      */
     private void executeByReplicas(List<List<BatchableStatement<?>>> partitions,
             List<CompletableFuture<AsyncResultSet>> out) {
+        record Sized(List<BatchableStatement<?>> statements, int bytes) {}
         Optional<com.datastax.oss.driver.api.core.metadata.TokenMap> tokens = session.getMetadata().getTokenMap();
-        Map<Object, List<List<BatchableStatement<?>>>> byReplicas = new LinkedHashMap<>();
-        Map<List<BatchableStatement<?>>, Integer> sizes = new java.util.IdentityHashMap<>();
+        Map<Object, List<Sized>> byReplicas = new LinkedHashMap<>();
         for (List<BatchableStatement<?>> partition : partitions) {
             int bytes = partition.stream().mapToInt(CassandraTelemetryStore::estimatedSize).sum();
             java.nio.ByteBuffer routingKey = partition.get(0).getRoutingKey();
@@ -254,26 +254,24 @@ public final class CassandraTelemetryStore implements TelemetryStore {
                 executeChunked(partition, out);
                 continue;
             }
-            sizes.put(partition, bytes);
             byReplicas.computeIfAbsent(tokens.get().getReplicas(keyspace, routingKey), k -> new ArrayList<>())
-                    .add(partition);
+                    .add(new Sized(partition, bytes));
         }
-        for (List<List<BatchableStatement<?>>> group : byReplicas.values()) {
+        for (List<Sized> group : byReplicas.values()) {
             List<BatchableStatement<?>> batch = new ArrayList<>();
             int partitionsInBatch = 0;
             int batchBytes = 0;
-            for (List<BatchableStatement<?>> partition : group) {
-                int bytes = sizes.get(partition);
-                if (partitionsInBatch == MAX_PARTITIONS || batch.size() + partition.size() > MAX_ROWS
-                        || batchBytes + bytes > MAX_BATCH_BYTES) {
+            for (Sized partition : group) {
+                if (partitionsInBatch == MAX_PARTITIONS || batch.size() + partition.statements().size() > MAX_ROWS
+                        || batchBytes + partition.bytes() > MAX_BATCH_BYTES) {
                     executeChunked(batch, out);
                     batch = new ArrayList<>();
                     partitionsInBatch = 0;
                     batchBytes = 0;
                 }
-                batch.addAll(partition);
+                batch.addAll(partition.statements());
                 partitionsInBatch++;
-                batchBytes += bytes;
+                batchBytes += partition.bytes();
             }
             executeChunked(batch, out);
         }
