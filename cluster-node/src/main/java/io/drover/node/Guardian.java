@@ -5,6 +5,7 @@ import io.drover.mqtt.MqttGateway;
 import io.drover.telemetry.TelemetryStreams;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.drover.persistence.DroverPersistence;
+import io.drover.persistence.readside.DeviceListProjection;
 import io.drover.shard.DeviceClient;
 import io.drover.shard.DeviceSharding;
 import java.net.InetSocketAddress;
@@ -45,6 +46,7 @@ public final class Guardian {
                     .onMessage(PersistenceReady.class, m -> {
                         try {
                             DeviceClient devices = DeviceSharding.init(system);
+                            DeviceListProjection.init(system, m.persistence().devices());
                             PrometheusRegistry registry = new PrometheusRegistry(); // one per node
                             TelemetryStreams.Started telemetry = TelemetryStreams.init(system, m.persistence().telemetry(),
                                     registry);

@@ -24,7 +24,9 @@ import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReplyBuilder
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
 import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
+import org.apache.pekko.persistence.typed.RecoveryCompleted;
 import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
+import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 
 /**
  * The device twin: one event-sourced entity per device. Its journal holds facts about the device
@@ -84,9 +86,16 @@ public final class Device
 
     public record Get(ActorRef<Reply> replyTo) implements Command {}
 
-    /** The broker authenticated the device; {@code session} reaches its MQTT session on that node. */
-    public record RecordConnected(String sessionId, String node, ActorRef<Outbound> session, Instant at,
-            ActorRef<Reply> replyTo) implements Command {}
+    /**
+     * The broker of {@code node} (a member's unique address, see {@link SessionDirectory}) authenticated the
+     * device at {@code at}. Sessions are ordered by {@code at}, not by arrival: an older session's late
+     * report does not replace a newer one.
+     */
+    public record RecordConnected(String sessionId, String node, Instant at, ActorRef<Reply> replyTo)
+            implements Command {}
+
+    /** The member that held the device's session was removed from the cluster (downed, left or restarted). */
+    public record SessionNodeLost(String node, ActorRef<Reply> replyTo) implements Command {}
 
     /** A session ended; ignored unless it is the device's current session (reconnects race). */
     public record RecordDisconnected(String sessionId, String reason, Instant at, ActorRef<Reply> replyTo)
@@ -155,7 +164,8 @@ public final class Device
 
     public record ReportedUpdated(ObjectNode patch, long version, Instant at) implements Event {}
 
-    public record Connected(String sessionId, String node, ActorRef<Outbound> session, Instant at) implements Event {}
+    /** Version 2 dropped the session's {@code ActorRef} (see {@link DeviceMigrations}). */
+    public record Connected(String sessionId, String node, Instant at) implements Event {}
 
     public record Disconnected(String sessionId, String reason, Instant at) implements Event {}
 
@@ -219,12 +229,12 @@ public final class Device
     /** End the device's session: it was suspended, decommissioned or its token rotated. */
     public record Kick(DeviceKey key, String reason) implements Outbound {}
 
-    /** Where the device is connected, as far as the twin knows. {@code session} is null when offline. */
+    /** Where the device is connected, as far as the twin knows: facts only, the route is found at run time. */
     public record Connectivity(
-            boolean online, String sessionId, String node, ActorRef<Outbound> session, Instant lastConnectedAt,
+            boolean online, String sessionId, String node, Instant lastConnectedAt,
             Instant lastDisconnectedAt, String lastDisconnectReason) implements DeviceSerializable {
 
-        public static final Connectivity NONE = new Connectivity(false, null, null, null, null, null, null);
+        public static final Connectivity NONE = new Connectivity(false, null, null, null, null, null);
     }
 
     // ---------------------------------------------------------------- state
@@ -297,10 +307,10 @@ public final class Device
                         Shadows.touchMetadata(reportedMetadata, r.patch(), r.at().toEpochMilli()),
                         r.version(), r.at(), connectivity, commands, certificateFingerprint);
             } else if (event instanceof Connected c) {
-                return withConnectivity(new Connectivity(true, c.sessionId(), c.node(), c.session(), c.at(),
+                return withConnectivity(new Connectivity(true, c.sessionId(), c.node(), c.at(),
                         connectivity.lastDisconnectedAt(), connectivity.lastDisconnectReason()));
             } else if (event instanceof Disconnected d) {
-                return withConnectivity(new Connectivity(false, d.sessionId(), connectivity.node(), null,
+                return withConnectivity(new Connectivity(false, d.sessionId(), connectivity.node(),
                         connectivity.lastConnectedAt(), d.at(), d.reason()));
             } else if (event instanceof CommandRequested c) {
                 return withCommands(c.command(), null);
@@ -365,9 +375,14 @@ public final class Device
         }
 
         public DeviceView view(Instant lastSeenAt) {
+            return view(lastSeenAt, connectivity.online());
+        }
+
+        /** @param online whether the session is live (false while a lost node's session is being recorded) */
+        DeviceView view(Instant lastSeenAt, boolean online) {
             return new DeviceView(key.tenantId(), key.deviceId(), lifecycle, name, type, labels,
                     attributes.deepCopy(), createdAt, updatedAt, credentialsRotatedAt, shadowVersion, tokenHash,
-                    new ConnectivityView(connectivity.online(), connectivity.node(), connectivity.lastConnectedAt(),
+                    new ConnectivityView(online, connectivity.node(), connectivity.lastConnectedAt(),
                             connectivity.lastDisconnectedAt(), connectivity.lastDisconnectReason(),
                             lastSeenAt != null ? lastSeenAt : connectivity.lastConnectedAt()), certificateFingerprint);
         }
@@ -421,14 +436,23 @@ public final class Device
     // ---------------------------------------------------------------- behavior
 
     public static Behavior<Command> create(String entityId, DeviceSettings settings, Clock clock) {
-        return create(entityId, settings, clock, null);
+        return create(entityId, settings, clock, null, SessionDirectory.NONE);
     }
 
-    /** @param credentials the credentials topic to publish changes to, or null */
     public static Behavior<Command> create(String entityId, DeviceSettings settings, Clock clock,
-            ActorRef<Topic.Command<CredentialsChanged>> credentials) {
+            SessionDirectory sessions) {
+        return create(entityId, settings, clock, null, sessions);
+    }
+
+    /**
+     * @param credentials the credentials topic to publish changes to, or null
+     * @param sessions how this node reaches device sessions and learns of lost members
+     */
+    public static Behavior<Command> create(String entityId, DeviceSettings settings, Clock clock,
+            ActorRef<Topic.Command<CredentialsChanged>> credentials, SessionDirectory sessions) {
         return Behaviors.setup(ctx -> Behaviors.withTimers(
-                timers -> new Device(DeviceKey.fromEntityId(entityId), settings, clock, timers, credentials)));
+                timers -> new Device(DeviceKey.fromEntityId(entityId), settings, clock, timers, credentials, sessions,
+                        ctx.getSelf(), ctx.getSystem().ignoreRef())));
     }
 
     public static PersistenceId persistenceId(DeviceKey key) {
@@ -450,9 +474,18 @@ public final class Device
     private final TimerScheduler<Command> timers;
 
     private final ActorRef<Topic.Command<CredentialsChanged>> credentials;
+    private final SessionDirectory sessions;
+    private final ActorRef<Command> self;
+    private final ActorRef<Reply> nobody;
+    /**
+     * Set at recovery when the recorded session's node is no longer a member: the twin shows the device
+     * offline at once, before its own {@link SessionNodeLost} has been journaled.
+     */
+    private boolean sessionLost;
 
     private Device(DeviceKey key, DeviceSettings settings, Clock clock, TimerScheduler<Command> timers,
-            ActorRef<Topic.Command<CredentialsChanged>> credentials) {
+            ActorRef<Topic.Command<CredentialsChanged>> credentials, SessionDirectory sessions, ActorRef<Command> self,
+            ActorRef<Object> nobody) {
         // A failed journal write stops the twin; it comes back after a backoff, recovering from the journal.
         super(persistenceId(key), SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(10), 0.2));
         this.key = key;
@@ -460,6 +493,28 @@ public final class Device
         this.clock = clock;
         this.timers = timers;
         this.credentials = credentials;
+        this.sessions = sessions;
+        this.self = self;
+        this.nobody = nobody.unsafeUpcast();
+    }
+
+    @Override
+    public SignalHandler<State> signalHandler() {
+        return newSignalHandlerBuilder()
+                .onSignal(RecoveryCompleted.instance(), s -> {
+                    Connectivity c = s.connectivity();
+                    if (!c.online()) {
+                        return;
+                    }
+                    if (sessions.isLive(c.node())) {
+                        sessions.watch(c.node(), self);
+                    } else {
+                        // e.g. every node restarted: that session cannot exist any more
+                        sessionLost = true;
+                        self.tell(new SessionNodeLost(c.node(), nobody));
+                    }
+                })
+                .build();
     }
 
     private void credentialsChanged() {
@@ -471,6 +526,28 @@ public final class Device
     @Override
     public State emptyState() {
         return State.empty();
+    }
+
+    /**
+     * Every event carries one of {@code drover.device.event-tags} tags, by the entity id's hash: the read
+     * side's projections run one instance per tag. FIXED ONCE DATA EXISTS (docs/cluster.md).
+     */
+    public static String eventTag(DeviceKey key, int tags) {
+        return "device-" + Math.floorMod(key.entityId().hashCode(), tags);
+    }
+
+    /** All tags of {@link #eventTag}, in order. */
+    public static List<String> eventTags(int tags) {
+        List<String> out = new ArrayList<>(tags);
+        for (int i = 0; i < tags; i++) {
+            out.add("device-" + i);
+        }
+        return List.copyOf(out);
+    }
+
+    @Override
+    public Set<String> tagsFor(Event event) {
+        return Set.of(eventTag(key, settings.eventTags()));
     }
 
     @Override
@@ -503,6 +580,7 @@ public final class Device
                 .onCommand(UpdateDesired.class, (s, c) -> patchShadow(s, c.patch(), c.expectedVersion(), true, c.replyTo()))
                 .onCommand(UpdateReported.class, (s, c) -> patchShadow(s, c.patch(), c.expectedVersion(), false, c.replyTo()))
                 .onCommand(RecordDisconnected.class, this::disconnected)
+                .onCommand(SessionNodeLost.class, this::nodeLost)
                 .onCommand(GetCommand.class, this::getCommand)
                 .onCommand(ListCommands.class, (s, c) -> Effect().reply(c.replyTo(), new CommandList(s.commands())))
                 .onCommand(AwaitCommand.class, this::awaitCommand)
@@ -532,20 +610,38 @@ public final class Device
     }
 
     private DeviceDetails details(State s) {
-        return new DeviceDetails(s.view(lastSeenAt));
+        return new DeviceDetails(s.view(lastSeenAt, s.connectivity().online() && !sessionLost));
     }
 
     /** A first connection activates a provisioned device; a device that comes back catches up on desired. */
     private ReplyEffect<Event, State> connected(State s, RecordConnected c) {
+        Connectivity current = s.connectivity();
+        if (current.online() && !sessionLost && !c.sessionId().equals(current.sessionId())
+                && current.lastConnectedAt() != null && c.at().isBefore(current.lastConnectedAt())) {
+            // an older session reported late (it raced a reconnect elsewhere): the newer one stays; end the old one
+            if (!c.node().equals(current.node())) {
+                sessions.send(c.node(), new Kick(key, "session-replaced"), self);
+            }
+            return Effect().reply(c.replyTo(), details(s));
+        }
+        if (c.sessionId().equals(current.sessionId()) && current.online()) {
+            return Effect().reply(c.replyTo(), details(s)); // the same report again
+        }
         lastSeenAt = c.at();
         List<Event> events = new ArrayList<>();
         if (s.lifecycle() == Lifecycle.PROVISIONED) {
             events.add(new Activated(c.at()));
         }
-        events.add(new Connected(c.sessionId(), c.node(), c.session(), c.at()));
+        events.add(new Connected(c.sessionId(), c.node(), c.at()));
         events.addAll(expiries(s));
         return Effect().persist(events)
                 .thenRun(ns -> {
+                    sessionLost = false;
+                    if (current.online() && current.node() != null && !current.node().equals(c.node())) {
+                        // the device moved to another node: its session there, if still open, is stale
+                        sessions.send(current.node(), new Kick(key, "session-replaced"), self);
+                    }
+                    sessions.watch(c.node(), self);
                     dispatched.clear(); // a new session has been handed nothing yet
                     pushDelta(ns);
                     deliverPendingTo(ns);
@@ -557,8 +653,24 @@ public final class Device
         if (!s.connectivity().online() || !c.sessionId().equals(s.connectivity().sessionId())) {
             return Effect().reply(c.replyTo(), details(s)); // an older session ending: nothing changes
         }
-        return Effect().persist(new Disconnected(c.sessionId(), c.reason(), c.at()))
-                .thenReply(c.replyTo(), this::details);
+        return offline(c.sessionId(), c.reason(), c.at(), c.replyTo());
+    }
+
+    private ReplyEffect<Event, State> nodeLost(State s, SessionNodeLost c) {
+        Connectivity current = s.connectivity();
+        if (!current.online() || !c.node().equals(current.node())) {
+            return Effect().reply(c.replyTo(), details(s)); // the device is elsewhere now
+        }
+        return offline(current.sessionId(), "node-lost", now(), c.replyTo());
+    }
+
+    private ReplyEffect<Event, State> offline(String sessionId, String reason, Instant at, ActorRef<Reply> replyTo) {
+        return Effect().persist(new Disconnected(sessionId, reason, at))
+                .thenRun(ns -> {
+                    sessionLost = false;
+                    sessions.unwatch(self);
+                })
+                .thenReply(replyTo, this::details);
     }
 
     // ---------------------------------------------------------------- commands (RPC)
@@ -568,7 +680,7 @@ public final class Device
         if (existing.isPresent()) {
             return Effect().reply(c.replyTo(), new CommandDetails(existing.get())); // same id: idempotent
         }
-        boolean online = s.connectivity().online() && s.connectivity().session() != null;
+        boolean online = online(s);
         if (!online && !c.persistent()) {
             return Effect().reply(c.replyTo(), new Rejected(Rejection.DEVICE_OFFLINE,
                     "device " + key.deviceId() + " is offline; send the command as persistent to queue it"));
@@ -585,7 +697,7 @@ public final class Device
         return Effect().persist(new CommandRequested(record, now))
                 .thenRun(ns -> {
                     if (online && dispatched.add(record.id())) {
-                        ns.connectivity().session().tell(new DeliverCommand(key, record));
+                        sessions.send(ns.connectivity().node(), new DeliverCommand(key, record), self);
                     }
                 })
                 .thenReply(c.replyTo(), ns -> new CommandDetails(record));
@@ -614,12 +726,18 @@ public final class Device
     }
 
     private void deliverPendingTo(State s) {
-        Connectivity c = s.connectivity();
-        if (c.online() && c.session() != null) {
+        if (online(s)) {
+            String node = s.connectivity().node();
             s.commands().stream().filter(r -> r.status() == CommandStatus.REQUESTED && !r.expiredAt(now()))
                     .filter(r -> dispatched.add(r.id()))
-                    .forEach(r -> c.session().tell(new DeliverCommand(key, r)));
+                    .forEach(r -> sessions.send(node, new DeliverCommand(key, r), self));
         }
+    }
+
+    /** Online as recorded, and its node still a member. */
+    private boolean online(State s) {
+        Connectivity c = s.connectivity();
+        return c.online() && !sessionLost && c.node() != null && sessions.isLive(c.node());
     }
 
     private ReplyEffect<Event, State> getCommand(State s, GetCommand c) {
@@ -720,20 +838,18 @@ public final class Device
     }
 
     private void pushDelta(State s) {
-        Connectivity c = s.connectivity();
-        if (c.online() && c.session() != null) {
+        if (online(s)) {
             ObjectNode delta = Shadows.delta(s.desired(), s.reported());
             if (!delta.isEmpty()) {
-                c.session().tell(new PushDesired(key, s.shadowVersion(), delta));
+                sessions.send(s.connectivity().node(), new PushDesired(key, s.shadowVersion(), delta), self);
             }
         }
     }
 
     /** Ends the live session of the state before the change (credentials or lifecycle changed). */
     private void kick(State before, String reason) {
-        Connectivity c = before.connectivity();
-        if (c.online() && c.session() != null) {
-            c.session().tell(new Kick(key, reason));
+        if (online(before)) {
+            sessions.send(before.connectivity().node(), new Kick(key, reason), self);
         }
     }
 

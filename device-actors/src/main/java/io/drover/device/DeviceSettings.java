@@ -4,10 +4,15 @@ import com.typesafe.config.Config;
 
 /** Settings of the device entity, read once from {@code drover.device}. */
 public record DeviceSettings(int maxShadowBytes, int snapshotEvery, int snapshotsKept, int commandsKept,
-        int pendingCommandsMax) {
+        int pendingCommandsMax, int eventTags) {
 
     public DeviceSettings(int maxShadowBytes, int snapshotEvery, int snapshotsKept) {
         this(maxShadowBytes, snapshotEvery, snapshotsKept, 50, 20);
+    }
+
+    public DeviceSettings(int maxShadowBytes, int snapshotEvery, int snapshotsKept, int commandsKept,
+            int pendingCommandsMax) {
+        this(maxShadowBytes, snapshotEvery, snapshotsKept, commandsKept, pendingCommandsMax, 12);
     }
 
     public static DeviceSettings fromConfig(Config root) {
@@ -17,6 +22,7 @@ public record DeviceSettings(int maxShadowBytes, int snapshotEvery, int snapshot
                 c.getInt("snapshot-every"),
                 c.getInt("snapshots-kept"),
                 c.getInt("commands-kept"),
-                c.getInt("pending-commands-max"));
+                c.getInt("pending-commands-max"),
+                c.getInt("event-tags"));
     }
 }

@@ -36,6 +36,7 @@ class DeviceTest {
 
     private EventSourcedBehaviorTestKit<Device.Command, Device.Event, Device.State> kit;
     private DeviceKey key;
+    private TestSessions sessions;
 
     @AfterAll
     static void shutdown() {
@@ -45,8 +46,10 @@ class DeviceTest {
     @BeforeEach
     void fresh() {
         key = new DeviceKey("acme", "dev-" + ids.incrementAndGet());
+        sessions = new TestSessions(testKit.system().ignoreRef());
         kit = EventSourcedBehaviorTestKit.create(testKit.system(),
-                Device.create(key.entityId(), SETTINGS, Clock.fixed(Instant.parse("2026-01-01T00:00:00Z"), ZoneOffset.UTC)));
+                Device.create(key.entityId(), SETTINGS, Clock.fixed(Instant.parse("2026-01-01T00:00:00Z"), ZoneOffset.UTC),
+                        sessions));
     }
 
     private static ObjectNode json(String s) {
@@ -219,10 +222,89 @@ class DeviceTest {
         return testKit.createTestProbe(Device.Outbound.class);
     }
 
+    /** Connects on node "node-a" with {@code s} as that node's session courier. */
     private Device.DeviceView connect(String sessionId, org.apache.pekko.actor.testkit.typed.javadsl.TestProbe<Device.Outbound> s) {
+        return connect(sessionId, "node-a", Instant.parse("2026-01-01T00:00:01Z"), s);
+    }
+
+    private Device.DeviceView connect(String sessionId, String node, Instant at,
+            org.apache.pekko.actor.testkit.typed.javadsl.TestProbe<Device.Outbound> s) {
+        sessions.couriers.put(node, s);
         return assertInstanceOf(Device.DeviceDetails.class, kit.<Device.Reply>runCommand(
-                r -> new Device.RecordConnected(sessionId, "node-a", s.ref(), Instant.parse("2026-01-01T00:00:01Z"), r))
-                .reply()).device();
+                r -> new Device.RecordConnected(sessionId, node, at, r)).reply()).device();
+    }
+
+    @Test
+    void aRemovedNodeTakesItsSessionOfflineAndAnotherNodeChangesNothing() {
+        register();
+        connect("s1", session());
+        var elsewhere = kit.<Device.Reply>runCommand(r -> new Device.SessionNodeLost("node-b", r));
+        assertTrue(elsewhere.hasNoEvents(), "a node the device is not on");
+        assertTrue(((Device.DeviceDetails) elsewhere.reply()).device().connectivity().online());
+        var lost = kit.<Device.Reply>runCommand(r -> new Device.SessionNodeLost("node-a", r));
+        Device.ConnectivityView c = ((Device.DeviceDetails) lost.reply()).device().connectivity();
+        assertFalse(c.online());
+        assertEquals("node-lost", c.lastDisconnectReason());
+        assertFalse(sessions.watched.containsValue("node-a"), "an offline twin watches no node");
+        rejected(kit.<Device.Reply>runCommand(r -> new Device.RequestCommand("c1", "x", null, false, false,
+                java.time.Duration.ofMinutes(1), r)).reply(), Device.Rejection.DEVICE_OFFLINE);
+    }
+
+    @Test
+    void aWatchedNodeThatIsRemovedIsReportedToTheTwin() {
+        register();
+        connect("s1", session());
+        assertEquals("node-a", sessions.watched.values().iterator().next(), "an online twin watches its session's node");
+        sessions.lose("node-a");
+        var probe = testKit.createTestProbe();
+        probe.awaitAssert(() -> {
+            assertFalse(kit.getState().connectivity().online());
+            assertEquals("node-lost", kit.getState().connectivity().lastDisconnectReason());
+            return null;
+        });
+    }
+
+    @Test
+    void aSessionWhoseNodeIsGoneAfterRecoveryIsNotShownOnline() {
+        register();
+        connect("s1", session());
+        sessions.gone.add("node-a"); // e.g. every node restarted: node-a's incarnation is no member any more
+        kit.restart();
+        Device.DeviceView v = assertInstanceOf(Device.DeviceDetails.class,
+                kit.<Device.Reply>runCommand(Device.Get::new).reply()).device();
+        assertFalse(v.connectivity().online(), "offline at once, before the fact is journaled");
+        var probe = testKit.createTestProbe();
+        probe.awaitAssert(() -> {
+            assertEquals("node-lost", kit.getState().connectivity().lastDisconnectReason());
+            return null;
+        });
+        sessions.gone.remove("node-a");
+        kit.restart();
+        assertFalse(kit.getState().connectivity().online(), "the recorded fact survives another recovery");
+    }
+
+    @Test
+    void theNewestSessionWinsWhateverArrivesLate() {
+        register();
+        Instant t1 = Instant.parse("2026-01-01T00:00:01Z");
+        var nodeA = session();
+        var nodeB = session();
+        connect("s1", "node-a", t1, nodeA);
+        connect("s2", "node-b", t1.plusSeconds(5), nodeB);
+        assertEquals("session-replaced", nodeA.expectMessageClass(Device.Kick.class).reason(),
+                "the old node ends the stale session");
+        var late = kit.<Device.Reply>runCommand(r -> new Device.RecordConnected("s0", "node-a", t1.minusSeconds(1), r));
+        assertTrue(late.hasNoEvents(), "an older session's connect that arrives late is not recorded");
+        assertEquals("node-b", ((Device.DeviceDetails) late.reply()).device().connectivity().node());
+        assertEquals("session-replaced", nodeA.expectMessageClass(Device.Kick.class).reason());
+        var lateEnd = kit.<Device.Reply>runCommand(r -> new Device.RecordDisconnected("s1", "connection-lost", t1.plusSeconds(6), r));
+        assertTrue(lateEnd.hasNoEvents(), "the old node's disconnect does not take the device offline");
+        assertTrue(((Device.DeviceDetails) lateEnd.reply()).device().connectivity().online());
+        var again = kit.<Device.Reply>runCommand(r -> new Device.RecordConnected("s2", "node-b", t1.plusSeconds(5), r));
+        assertTrue(again.hasNoEvents(), "the same connect reported twice is recorded once");
+        var sameNodeNewer = kit.<Device.Reply>runCommand(r -> new Device.RecordConnected("s3", "node-b", t1.plusSeconds(9), r));
+        assertInstanceOf(Device.Connected.class, sameNodeNewer.events().get(0));
+        nodeB.expectNoMessage(java.time.Duration.ofMillis(100)); // same broker: it took the session over itself
     }
 
     @Test
@@ -278,7 +360,7 @@ class DeviceTest {
         assertEquals("credentials-rotated", s1.expectMessageClass(Device.Kick.class).reason());
         kit.<Device.Reply>runCommand(Device.Suspend::new);
         assertEquals("suspended", s1.expectMessageClass(Device.Kick.class).reason());
-        rejected(kit.<Device.Reply>runCommand(r -> new Device.RecordConnected("s2", "n", s1.ref(), Instant.now(), r)).reply(),
+        rejected(kit.<Device.Reply>runCommand(r -> new Device.RecordConnected("s2", "n", Instant.now(), r)).reply(),
                 Device.Rejection.INVALID_STATE);
         kit.<Device.Reply>runCommand(Device.Activate::new);
         kit.<Device.Reply>runCommand(Device.Decommission::new);
@@ -358,7 +440,7 @@ class DeviceTest {
     @Test
     void offlineDevicesGetPersistentCommandsOnReconnectUntilTheirTtl() {
         TestClock clock = new TestClock();
-        kit = EventSourcedBehaviorTestKit.create(testKit.system(), Device.create(key.entityId(), SETTINGS, clock));
+        kit = EventSourcedBehaviorTestKit.create(testKit.system(), Device.create(key.entityId(), SETTINGS, clock, sessions));
         register();
         rejected(kit.<Device.Reply>runCommand(r -> new Device.RequestCommand("c3", "x", null, false, false,
                 java.time.Duration.ofMinutes(1), r)).reply(), Device.Rejection.DEVICE_OFFLINE);

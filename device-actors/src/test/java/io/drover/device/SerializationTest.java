@@ -45,7 +45,6 @@ class SerializationTest {
         ObjectNode doc = json("{\"a\":1,\"b\":{\"c\":[1,2,\"x\"],\"d\":true}}");
         Instant at = Instant.parse("2026-03-04T05:06:07.123456Z");
         DeviceKey key = new DeviceKey("acme", "dev-1");
-        ActorRef<Device.Outbound> session = testKit.<Device.Outbound>createTestProbe().ref();
         Device.CommandRecord cmd = new Device.CommandRecord("c1", "reboot", doc, true, true, at, at.plusSeconds(60),
                 Device.CommandStatus.RESPONDED, at, at, doc, null);
         Device.ConnectivityView cv = new Device.ConnectivityView(true, "node-1", at, null, null, at);
@@ -77,10 +76,11 @@ class SerializationTest {
                 new Device.TokenIssued(view, "dt_secret"),
                 new Device.ShadowDetails(shadow),
                 new Device.Rejected(Device.Rejection.VERSION_MISMATCH, "no"),
-                new Device.RecordConnected("s1", "pekko://drover@127.0.0.1:25520", session, at, ref),
+                new Device.RecordConnected("s1", "pekko://drover@127.0.0.1:25520#42", at, ref),
+                new Device.SessionNodeLost("pekko://drover@127.0.0.1:25520#42", ref),
                 new Device.RecordDisconnected("s1", "connection-lost", at, ref),
                 new Device.RecordSeen(at, ref),
-                new Device.Connected("s1", "node-1", session, at),
+                new Device.Connected("s1", "node-1", at),
                 new Device.Disconnected("s1", "client-disconnected", at),
                 new Device.PushDesired(key, 3, doc),
                 new Device.Kick(key, "suspended"),
@@ -103,18 +103,39 @@ class SerializationTest {
                 new Device.CommandDetails(cmd),
                 new Device.CommandList(List.of(cmd)),
                 cmd,
-                new Device.Connectivity(true, "s1", "node-1", session, at, null, null),
+                new Device.Connectivity(true, "s1", "node-1", at, null, null),
                 cv,
                 view,
                 shadow,
                 Device.State.empty(),
                 Device.State.empty().apply(new Device.Registered(key, "n", "t", List.of("a"), doc, "hash", at))
                         .apply(new Device.DesiredUpdated(doc, 1, at))
-                        .apply(new Device.Connected("s1", "node-1", session, at))
+                        .apply(new Device.Connected("s1", "node-1", at))
                         .apply(new Device.CommandRequested(cmd, at))
                         .apply(new Device.CertificateSet("ab".repeat(32), at)));
         for (Object message : all) {
             roundTrip(message);
         }
+    }
+
+    /** Events and snapshots journaled before version 2 held the session's ActorRef: they still read. */
+    @Test
+    void version1ConnectedEventsAndSnapshotsStillRead() throws Exception {
+        var serialization = SerializationExtension.get(testKit.system().classicSystem());
+        ObjectMapper cbor = org.apache.pekko.serialization.jackson.JacksonObjectMapperProvider.get(testKit.system())
+                .getOrCreate("jackson-cbor", Optional.empty());
+        int id = serialization.serializerFor(Device.Connected.class).identifier();
+        ObjectNode v1 = json("{\"sessionId\":\"s1\",\"node\":\"pekko://drover@127.0.0.1:25520\","
+                + "\"session\":\"pekko://drover@127.0.0.1:25520/system/mqtt-session-courier#1\",\"at\":1767225600.0}");
+        Object event = serialization.deserialize(cbor.writeValueAsBytes(v1), id, Device.Connected.class.getName()).get();
+        assertEquals(new Device.Connected("s1", "pekko://drover@127.0.0.1:25520", Instant.parse("2026-01-01T00:00:00Z")), event);
+
+        Device.State state = Device.State.empty()
+                .apply(new Device.Registered(new DeviceKey("acme", "d1"), "n", "t", List.of(), json("{}"), "h",
+                        Instant.parse("2026-01-01T00:00:00Z")))
+                .apply(new Device.Connected("s1", "node-1", Instant.parse("2026-01-01T00:00:01Z")));
+        ObjectNode stateV1 = cbor.valueToTree(state);
+        ((ObjectNode) stateV1.get("connectivity")).put("session", "pekko://drover@127.0.0.1:25520/system/courier#1");
+        assertEquals(state, serialization.deserialize(cbor.writeValueAsBytes(stateV1), id, Device.State.class.getName()).get());
     }
 }

@@ -17,7 +17,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.drover.device.Device;
 import io.drover.device.DeviceKey;
 import io.drover.persistence.DeviceDirectory;
-import io.drover.persistence.DeviceListing;
 import io.drover.shard.DeviceClient;
 import java.util.List;
 import java.util.UUID;
@@ -102,10 +101,10 @@ public final class DeviceRoutes {
             CompletionStage<HttpResponse> response = devices.register(key, body.name(), body.type(), body.labels(),
                             body.attributes())
                     .thenApply(r -> TwinReplies.expect(metrics, "register", r, Device.TokenIssued.class))
-                    .thenCompose(issued -> index(issued.device()).thenApply(x -> ApiJson
+                    .thenApply(issued -> ApiJson
                             .response(StatusCodes.CREATED, new Dtos.DeviceWithToken(Dtos.DeviceDto.of(issued.device()),
                                     issued.token()))
-                            .addHeader(Location.create("/api/v1/devices/" + id))));
+                            .addHeader(Location.create("/api/v1/devices/" + id)));
             return completeWithFuture(response);
         });
     }
@@ -155,10 +154,9 @@ public final class DeviceRoutes {
                 .thenApply(v -> ApiJson.response(StatusCodes.OK, Dtos.DeviceDto.of(v))));
     }
 
-    /** A change the twin confirmed with its new details, then mirrored to the read side. */
+    /** A change the twin confirmed, with its new details (the list follows from the journal: DeviceListProjection). */
     private CompletionStage<Device.DeviceView> changed(String command, CompletionStage<Device.Reply> reply) {
-        return reply.thenApply(r -> TwinReplies.expect(metrics, command, r, Device.DeviceDetails.class).device())
-                .thenCompose(v -> index(v).thenApply(x -> v));
+        return reply.thenApply(r -> TwinReplies.expect(metrics, command, r, Device.DeviceDetails.class).device());
     }
 
     public record SetCertificate(String fingerprint, String certificatePem) {}
@@ -196,13 +194,6 @@ public final class DeviceRoutes {
                 .thenApply(r -> TwinReplies.expect(metrics, "rotate_credentials", r, Device.TokenIssued.class))
                 .thenApply(t -> ApiJson.response(StatusCodes.OK,
                         new Dtos.DeviceWithToken(Dtos.DeviceDto.of(t.device()), t.token()))));
-    }
-
-    /** The read side follows the twin: an idempotent upsert after the twin confirmed. */
-    private CompletionStage<Void> index(Device.DeviceView v) {
-        DeviceListing listing = new DeviceListing(v.tenantId(), v.deviceId(), v.name(), v.type(), v.labels(),
-                v.lifecycle().name().toLowerCase(), v.createdAt(), v.updatedAt());
-        return metrics.cassandra("devices_upsert", () -> directory.upsert(listing));
     }
 
     private static int parsePositive(String field, String value) {

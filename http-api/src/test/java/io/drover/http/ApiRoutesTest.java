@@ -13,6 +13,8 @@ import io.drover.device.Credentials;
 import io.drover.http.testing.ApiTestServer;
 import io.drover.http.testing.ApiTestServer.Reply;
 import io.drover.persistence.ApiKey;
+import io.drover.persistence.testing.Eventually;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.HashSet;
 import java.util.Map;
@@ -225,8 +227,11 @@ class ApiRoutesTest {
         assertEquals("meter", r.body().get("type").asText());
         assertEquals("k", r.body().at("/attributes/room").asText());
         problem(call("PATCH", "/api/v1/devices/m1", "{\"type\":\"no spaces\"}"), 400, "invalid-field");
-        Reply listed = call("GET", "/api/v1/devices", null);
-        assertEquals("Kitchen", listed.body().at("/items/0/name").asText(), "the list follows the twin");
+        Eventually.await("the list to follow the twin", Duration.ofSeconds(10), () -> call("GET", "/api/v1/devices", null),
+                listed -> "Kitchen".equals(listed.body().at("/items/0/name").asText()));
+        call("POST", "/api/v1/devices/m1/suspend", null);
+        Eventually.await("the list to show the suspension", Duration.ofSeconds(10), () -> call("GET", "/api/v1/devices", null),
+                listed -> "suspended".equals(listed.body().at("/items/0/state").asText()));
     }
 
     @Test
@@ -236,6 +241,8 @@ class ApiRoutesTest {
                     + "\",\"labels\":[\"" + (i < 3 ? "low" : "high") + "\"]}");
             assertEquals(201, r.status());
         }
+        Eventually.await("7 devices listed", Duration.ofSeconds(10), () -> call("GET", "/api/v1/devices?limit=50", null),
+                r -> r.body().get("items").size() == 7);
         Set<String> seen = new HashSet<>();
         String cursor = null;
         int pages = 0;
@@ -265,7 +272,9 @@ class ApiRoutesTest {
         assertEquals("active", call("POST", "/api/v1/devices/l1/activate", null).body().get("state").asText());
         problem(call("POST", "/api/v1/devices/l1/activate", null), 409, "invalid-device-state");
         assertEquals("suspended", call("POST", "/api/v1/devices/l1/suspend", null).body().get("state").asText());
-        assertEquals("suspended", call("GET", "/api/v1/devices?limit=5", null).body().at("/items/0/state").asText());
+        Eventually.await("the list to show the suspension", Duration.ofSeconds(10),
+                () -> call("GET", "/api/v1/devices?limit=5", null),
+                r -> "suspended".equals(r.body().at("/items/0/state").asText()));
         assertEquals("active", call("POST", "/api/v1/devices/l1/activate", null).body().get("state").asText());
         assertEquals(204, call("DELETE", "/api/v1/devices/l1", null).status());
         problem(call("GET", "/api/v1/devices/l1", null), 410, "device-decommissioned");

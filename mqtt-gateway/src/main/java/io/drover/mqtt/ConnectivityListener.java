@@ -55,7 +55,7 @@ final class ConnectivityListener implements ClientLifecycleEventListener {
         String session = UUID.randomUUID().toString();
         input.getConnectionInformation().getConnectionAttributeStore().putAsString(SESSION, session);
         Instant at = Instant.now();
-        retrying(() -> devices.ask(key.get(), r -> new Device.RecordConnected(session, node, courier, at, r)), 3)
+        retrying(() -> devices.ask(key.get(), r -> new Device.RecordConnected(session, node, at, r)), 3)
                 .thenAccept(reply -> {
                     if (reply instanceof Device.Rejected) {
                         courier.tell(new Device.Kick(key.get(), "refused-by-twin"));

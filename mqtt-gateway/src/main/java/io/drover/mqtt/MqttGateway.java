@@ -3,6 +3,7 @@ package io.drover.mqtt;
 import io.drover.device.Device;
 import io.drover.device.DeviceKey;
 import io.drover.telemetry.TelemetryHub;
+import io.drover.shard.ClusterSessionDirectory;
 import io.drover.shard.DeviceClient;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.util.concurrent.TimeUnit;
@@ -62,7 +63,11 @@ public final class MqttGateway {
         }
         ActorRef<Device.Outbound> courier = system.systemActorOf(SessionCourier.create(metrics, devices), "mqtt-session-courier",
                 Props.empty());
-        String node = Cluster.get(system).selfMember().address().toString();
+        // twins find this node's courier through the Receptionist; sessions are recorded under the member's
+        // unique address, so a restarted node's old sessions are known to be gone
+        system.receptionist().tell(org.apache.pekko.actor.typed.receptionist.Receptionist.register(
+                ClusterSessionDirectory.COURIER_KEY, courier));
+        String node = ClusterSessionDirectory.selfNode(system);
         AuthCache cache = new AuthCache(devices, 100_000, java.time.Duration.ofMinutes(5), java.time.Duration.ofSeconds(10));
         ActorRef<Device.CredentialsChanged> invalidator = system.systemActorOf(
                 Behaviors.receive(Device.CredentialsChanged.class)

@@ -31,8 +31,9 @@ public final class DeviceSharding {
         ActorRef<Topic.Command<Device.CredentialsChanged>> credentials = system.systemActorOf(
                 Topic.create(Device.CredentialsChanged.class, Device.CREDENTIALS_TOPIC), "device-credentials-publisher",
                 Props.empty());
+        ClusterSessionDirectory sessions = ClusterSessionDirectory.start(system);
         Entity<Device.Command, ?> entity = Entity.of(Device.ENTITY_TYPE_KEY,
-                        ctx -> Device.create(ctx.getEntityId(), deviceSettings, Clock.systemUTC(), credentials))
+                        ctx -> Device.create(ctx.getEntityId(), deviceSettings, Clock.systemUTC(), credentials, sessions))
                 .withMessageExtractor(new HashCodeMessageExtractor<>(shardSettings.numberOfShards()));
         if (!shardSettings.role().isEmpty()) {
             entity = entity.withSettings(ClusterShardingSettings.create(system).withRole(shardSettings.role()));

@@ -12,6 +12,7 @@ import io.drover.http.HttpApi;
 import io.drover.http.HttpSettings;
 import io.drover.persistence.ApiKey;
 import io.drover.persistence.ShadowHistory;
+import io.drover.persistence.readside.DeviceListProjection;
 import io.drover.shard.DeviceClient;
 import io.drover.shard.DeviceSharding;
 import io.drover.persistence.Retention;
@@ -88,10 +89,23 @@ public final class ApiTestServer implements AutoCloseable {
             Thread.sleep(50);
         }
         DeviceClient real = DeviceSharding.init(system);
+        // the read side as the node runs it (DeviceListProjection's handler), over the in-memory journal's tags
+        PersistenceTestKitReadJournal journal = PersistenceQuery.get(system)
+                .getReadJournalFor(PersistenceTestKitReadJournal.class, PersistenceTestKitReadJournal.Identifier());
+        // (polled: the in-memory journal's live tag query missed events written while it started)
+        var tags = Device.eventTags(io.drover.device.DeviceSettings.fromConfig(config).eventTags());
+        Map<String, Long> applied = new java.util.HashMap<>(); // stream-confined
+        org.apache.pekko.stream.javadsl.Source.tick(Duration.ZERO, Duration.ofMillis(50), "tick")
+                .flatMapConcat(t -> org.apache.pekko.stream.javadsl.Source.from(tags)
+                        .flatMapConcat(tag -> journal.currentEventsByTag(tag, org.apache.pekko.persistence.query.Offset.noOffset())))
+                .mapAsync(1, e -> e.sequenceNr() <= applied.getOrDefault(e.persistenceId(), 0L)
+                        ? CompletableFuture.completedFuture(null)
+                        : DeviceListProjection.apply(directory, e.persistenceId(), (Device.Event) e.event())
+                                .thenApply(d -> applied.put(e.persistenceId(), e.sequenceNr())))
+                .runWith(org.apache.pekko.stream.javadsl.Sink.ignore(), system);
         DeviceClient devices = new SlowAware(real);
         HttpSettings settings = HttpSettings.fromConfig(config);
-        ShadowHistory history = new ShadowHistory(system, PersistenceQuery.get(system)
-                .getReadJournalFor(PersistenceTestKitReadJournal.class, PersistenceTestKitReadJournal.Identifier()));
+        ShadowHistory history = new ShadowHistory(system, journal);
         ApiMetrics metrics = new ApiMetrics(new PrometheusRegistry(), false);
         live = new LiveFeed(system);
         hub = new TelemetryHub(system, telemetry, TelemetrySettings.fromConfig(config), Optional.of(live),

@@ -20,6 +20,28 @@ public final class InMemoryDeviceDirectory implements DeviceDirectory {
     }
 
     @Override
+    public CompletionStage<Void> updateMetadata(String tenantId, String deviceId, String name, String type,
+            List<String> labels, java.time.Instant updatedAt) {
+        rows.computeIfPresent(tenantId + "\u0000" + deviceId, (k, d) -> new DeviceListing(tenantId, deviceId, name, type,
+                List.copyOf(new java.util.TreeSet<>(labels)), d.lifecycle(), d.createdAt(), updatedAt));
+        return CompletableFuture.completedFuture(null);
+    }
+
+    @Override
+    public CompletionStage<Void> updateLifecycle(String tenantId, String deviceId, String lifecycle, java.time.Instant updatedAt) {
+        rows.computeIfPresent(tenantId + "\u0000" + deviceId, (k, d) -> new DeviceListing(tenantId, deviceId, d.name(),
+                d.type(), d.labels(), lifecycle, d.createdAt(), updatedAt));
+        return CompletableFuture.completedFuture(null);
+    }
+
+    @Override
+    public CompletionStage<Void> touch(String tenantId, String deviceId, java.time.Instant updatedAt) {
+        rows.computeIfPresent(tenantId + "\u0000" + deviceId, (k, d) -> new DeviceListing(tenantId, deviceId, d.name(),
+                d.type(), d.labels(), d.lifecycle(), d.createdAt(), updatedAt));
+        return CompletableFuture.completedFuture(null);
+    }
+
+    @Override
     public CompletionStage<Page> list(Query q) {
         if (q.cursor().isPresent() && !q.cursor().get().startsWith("c:")) {
             return CompletableFuture.failedFuture(new IllegalArgumentException("invalid cursor"));

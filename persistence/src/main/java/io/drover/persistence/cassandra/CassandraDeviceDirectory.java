@@ -29,12 +29,21 @@ public final class CassandraDeviceDirectory implements DeviceDirectory {
     private final int buckets;
     private final PreparedStatement upsert;
     private final PreparedStatement page;
+    private final PreparedStatement metadata;
+    private final PreparedStatement lifecycle;
+    private final PreparedStatement touch;
 
     public CassandraDeviceDirectory(CqlSession session, String keyspace, int buckets) {
         this.session = session;
         this.buckets = buckets;
         upsert = session.prepare("INSERT INTO " + keyspace + ".devices_by_tenant (tenant_id, bucket, device_id, name, type, "
                 + "labels, lifecycle, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        metadata = session.prepare("UPDATE " + keyspace + ".devices_by_tenant SET name = ?, type = ?, labels = ?, "
+                + "updated_at = ? WHERE tenant_id = ? AND bucket = ? AND device_id = ?");
+        lifecycle = session.prepare("UPDATE " + keyspace + ".devices_by_tenant SET lifecycle = ?, updated_at = ? "
+                + "WHERE tenant_id = ? AND bucket = ? AND device_id = ?");
+        touch = session.prepare("UPDATE " + keyspace + ".devices_by_tenant SET updated_at = ? "
+                + "WHERE tenant_id = ? AND bucket = ? AND device_id = ?");
         page = session.prepare("SELECT device_id, name, type, labels, lifecycle, created_at, updated_at FROM " + keyspace
                 + ".devices_by_tenant WHERE tenant_id = ? AND bucket = ? AND device_id > ? LIMIT ?");
     }
@@ -50,6 +59,25 @@ public final class CassandraDeviceDirectory implements DeviceDirectory {
     public CompletionStage<Void> upsert(DeviceListing d) {
         return session.executeAsync(upsert.bind(d.tenantId(), bucketOf(d.deviceId(), buckets), d.deviceId(), d.name(),
                 d.type(), Set.copyOf(d.labels()), d.lifecycle(), d.createdAt(), d.updatedAt())).thenApply(rs -> null);
+    }
+
+    @Override
+    public CompletionStage<Void> updateMetadata(String tenantId, String deviceId, String name, String type,
+            List<String> labels, java.time.Instant updatedAt) {
+        return session.executeAsync(metadata.bind(name, type, Set.copyOf(labels), updatedAt, tenantId,
+                bucketOf(deviceId, buckets), deviceId)).thenApply(rs -> null);
+    }
+
+    @Override
+    public CompletionStage<Void> updateLifecycle(String tenantId, String deviceId, String state, java.time.Instant updatedAt) {
+        return session.executeAsync(lifecycle.bind(state, updatedAt, tenantId, bucketOf(deviceId, buckets), deviceId))
+                .thenApply(rs -> null);
+    }
+
+    @Override
+    public CompletionStage<Void> touch(String tenantId, String deviceId, java.time.Instant updatedAt) {
+        return session.executeAsync(touch.bind(updatedAt, tenantId, bucketOf(deviceId, buckets), deviceId))
+                .thenApply(rs -> null);
     }
 
     @Override
