@@ -44,6 +44,7 @@ public final class Guardian {
                     (p, e) -> e == null ? new PersistenceReady(p) : new Failed(e));
             return Behaviors.receive(Msg.class)
                     .onMessage(PersistenceReady.class, m -> {
+                        NodeReadiness.get(system).persistence(m.persistence());
                         try {
                             DeviceClient devices = DeviceSharding.init(system);
                             DeviceListProjection.init(system, m.persistence().devices());
@@ -52,12 +53,19 @@ public final class Guardian {
                                     registry);
                             CompletableFuture<MqttGateway> mqtt = CompletableFuture.supplyAsync(() -> {
                                 try {
-                                    return MqttGateway.init(system, devices, telemetry.hub(), registry);
+                                    MqttGateway g = MqttGateway.init(system, devices, telemetry.hub(), registry);
+                                    if (g.settings().embeddedRuns()) {
+                                        String host = g.settings().bindAddress().equals("0.0.0.0") ? "127.0.0.1"
+                                                : g.settings().bindAddress();
+                                        NodeReadiness.get(system).mqttListener(new InetSocketAddress(host, g.settings().port()));
+                                    }
+                                    return g;
                                 } catch (Exception e) {
                                     throw new java.util.concurrent.CompletionException(e);
                                 }
                             }, blocking);
-                            ctx.pipeToSelf(HttpApi.init(system, devices, m.persistence(), telemetry, registry)
+                            ctx.pipeToSelf(HttpApi.init(system, devices, m.persistence(), telemetry, registry,
+                                            NodeReadiness.get(system))
                                             .thenCombine(mqtt, (b, g) -> new EdgesUp(m.persistence(), devices, b, g)),
                                     (up, e) -> e == null ? up : new Failed(e));
                         } catch (RuntimeException e) {

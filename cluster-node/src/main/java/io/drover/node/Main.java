@@ -14,6 +14,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -59,11 +60,24 @@ public final class Main {
                 .withFallback(ConfigFactory.parseResourcesAnySyntax("application"));
         String seeds = System.getenv("DROVER_SEED_NODES");
         if ("node".equals(mode) && seeds != null && !seeds.isBlank()) {
-            List<String> list = Arrays.stream(seeds.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
-            c = ConfigFactory.empty().withValue("pekko.cluster.seed-nodes", ConfigValueFactory.fromIterable(list))
+            c = ConfigFactory.empty().withValue("pekko.cluster.seed-nodes", ConfigValueFactory.fromIterable(csv(seeds)))
                     .withFallback(c);
         }
+        String endpoints = System.getenv("DROVER_BOOTSTRAP_ENDPOINTS");
+        if (endpoints != null && !endpoints.isBlank()) {
+            // config discovery for Cluster Bootstrap: management endpoints host:port of the nodes to form with
+            List<Map<String, Object>> list = csv(endpoints).stream().map(e -> {
+                int colon = e.lastIndexOf(':');
+                return Map.<String, Object>of("host", e.substring(0, colon), "port", Integer.parseInt(e.substring(colon + 1)));
+            }).toList();
+            c = ConfigFactory.empty().withValue("pekko.discovery.config.services.drover.endpoints",
+                    ConfigValueFactory.fromIterable(list)).withFallback(c);
+        }
         return ConfigFactory.load(c);
+    }
+
+    private static List<String> csv(String value) {
+        return Arrays.stream(value.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
     }
 
     private static void dev() throws Exception {
@@ -79,7 +93,6 @@ public final class Main {
         long cassandraMs = (System.nanoTime() - t0) / 1_000_000;
 
         Started s = start(config, Duration.ofMinutes(3));
-        long totalMs = (System.nanoTime() - t0) / 1_000_000;
 
         ApiKeys keys = new ApiKeys(s.started().persistence().access(), Clock.systemUTC());
         Optional<ApiKeys.Issued> admin = keys.bootstrapPlatformAdmin().toCompletableFuture().get(30, TimeUnit.SECONDS);
@@ -91,6 +104,8 @@ public final class Main {
         if (Files.exists(keyFile)) {
             DevFleet.ensure(http, Files.readString(keyFile).trim(), dataDir);
         }
+        NodeReadiness.get(s.system()).started(); // only now: a client that waited for ready finds the files
+        long totalMs = (System.nanoTime() - t0) / 1_000_000;
         StringBuilder b = new StringBuilder("\n");
         b.append("  Drover is running in dev mode (started in ").append(totalMs).append(" ms; Cassandra ")
                 .append(cassandra == CassandraLauncher.StartResult.STARTED ? "started in " + cassandraMs + " ms" : "was already running")
@@ -130,6 +145,17 @@ public final class Main {
     private static void node() throws Exception {
         Config config = config("node", ConfigFactory.empty());
         Started s = start(config, Duration.ofMinutes(5));
+        String fleetDir = System.getenv("DROVER_DEV_FLEET_DIR");
+        if (fleetDir != null && !fleetDir.isBlank()) {
+            // local cluster (./drover cluster start): node 1 writes the dev tenant and device files as dev mode does
+            Path dir = Path.of(fleetDir).toAbsolutePath();
+            Path keyFile = dir.resolve("admin-api-key");
+            if (Files.exists(keyFile)) {
+                String http = "http://" + s.started().http().getHostString() + ":" + s.started().http().getPort();
+                DevFleet.ensure(http, Files.readString(keyFile).trim(), dir);
+            }
+        }
+        NodeReadiness.get(s.system()).started();
         log.info("Drover node up; HTTP on {}", s.started().http());
         boolean noAdmin = s.started().persistence().access().keysOf(ApiKey.PLATFORM_TENANT)
                 .toCompletableFuture().get(30, TimeUnit.SECONDS).isEmpty();
@@ -168,6 +194,7 @@ public final class Main {
         CompletableFuture<Guardian.Started> started = new CompletableFuture<>();
         ActorSystem<Void> system = ActorSystem.create(Guardian.create(started), "drover", config);
         try {
+            NodeManagement.start(system); // before the guardian's work: bootstrap forms the cluster meanwhile
             return new Started(system, started.get(timeout.toMillis(), TimeUnit.MILLISECONDS));
         } catch (Exception e) {
             system.terminate();

@@ -13,11 +13,8 @@ import io.drover.telemetry.TelemetryStreams;
 import java.util.Optional;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.time.Clock;
-import java.util.Map;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.cluster.MemberStatus;
-import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
 
@@ -46,22 +43,15 @@ public final class HttpApi {
                 new HealthRoutes(readiness, metrics), metrics);
     }
 
-    /** Ready when Cassandra answers and this node is Up in the cluster. */
-    public static HealthRoutes.Readiness readiness(ActorSystem<?> system, DroverPersistence persistence, HttpSettings settings) {
-        return () -> {
-            boolean up = Cluster.get(system).selfMember().status() == MemberStatus.up();
-            return persistence.ready(settings.readinessTimeout())
-                    .thenApply(cassandra -> Map.of("cassandra", cassandra, "cluster-member-up", up));
-        };
-    }
-
+    /** Binds the API; {@code readiness} is the node's ({@code /health/ready}). */
     public static CompletionStage<ServerBinding> init(ActorSystem<?> system, DeviceClient devices,
-            DroverPersistence persistence, TelemetryStreams.Started telemetry, PrometheusRegistry registry) {
+            DroverPersistence persistence, TelemetryStreams.Started telemetry, PrometheusRegistry registry,
+            HealthRoutes.Readiness readiness) {
         HttpSettings settings = HttpSettings.fromConfig(system.settings().config());
         ApiMetrics metrics = new ApiMetrics(registry, true);
         ApiRoutes routes = routes(system, settings, devices, persistence.access(), persistence.devices(),
                 persistence.history(), telemetry.hub(), persistence.telemetry(), persistence.retention(),
-                Optional.of(telemetry.live()), readiness(system, persistence, settings), metrics, Clock.systemUTC());
+                Optional.of(telemetry.live()), readiness, metrics, Clock.systemUTC());
         return Http.get(system).newServerAt(settings.interfaceName(), settings.port())
                 .bind(routes.route())
                 .thenApply(b -> b.addToCoordinatedShutdown(settings.shutdownDeadline(), system));
