@@ -92,7 +92,7 @@ public final class Main {
         CassandraLauncher.StartResult cassandra = DroverPersistence.startDevCassandra(devPs);
         long cassandraMs = (System.nanoTime() - t0) / 1_000_000;
 
-        Started s = start(config, Duration.ofMinutes(3));
+        Started s = startUnready(config, Duration.ofMinutes(3));
 
         ApiKeys keys = new ApiKeys(s.started().persistence().access(), Clock.systemUTC());
         Optional<ApiKeys.Issued> admin = keys.bootstrapPlatformAdmin().toCompletableFuture().get(30, TimeUnit.SECONDS);
@@ -144,7 +144,7 @@ public final class Main {
 
     private static void node() throws Exception {
         Config config = config("node", ConfigFactory.empty());
-        Started s = start(config, Duration.ofMinutes(5));
+        Started s = startUnready(config, Duration.ofMinutes(5));
         String fleetDir = System.getenv("DROVER_DEV_FLEET_DIR");
         if (fleetDir != null && !fleetDir.isBlank()) {
             // local cluster (./drover cluster start): node 1 writes the dev tenant and device files as dev mode does
@@ -189,8 +189,15 @@ public final class Main {
 
     public record Started(ActorSystem<Void> system, Guardian.Started started) {}
 
-    /** Starts a node on {@code config}; fails when it is not serving within {@code timeout}. */
+    /** Starts a node on {@code config} and reports it ready; fails when it is not serving within {@code timeout}. */
     public static Started start(Config config, Duration timeout) throws Exception {
+        Started s = startUnready(config, timeout);
+        NodeReadiness.get(s.system()).started();
+        return s;
+    }
+
+    /** Starts a node whose caller has more start-up work to do before it calls {@code NodeReadiness.started()}. */
+    private static Started startUnready(Config config, Duration timeout) throws Exception {
         CompletableFuture<Guardian.Started> started = new CompletableFuture<>();
         ActorSystem<Void> system = ActorSystem.create(Guardian.create(started), "drover", config);
         try {

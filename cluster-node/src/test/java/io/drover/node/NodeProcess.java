@@ -134,6 +134,12 @@ final class NodeProcess implements AutoCloseable {
         }
     }
 
+    /** SIGTERM and wait for the coordinated shutdown to end the process; true when it did within the time. */
+    boolean stopGracefully(Duration timeout) throws InterruptedException {
+        process.destroy();
+        return process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
     boolean isAlive() {
         return process != null && process.isAlive();
     }

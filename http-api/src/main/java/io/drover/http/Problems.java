@@ -99,7 +99,12 @@ public final class Problems {
             return response(StatusCodes.SERVICE_UNAVAILABLE, "storage-unavailable", "storage is not reachable right now",
                     Map.of("retryAfterSeconds", 5));
         }
-        log.error("Unhandled failure, correlation id {}", correlationId, t);
+        org.slf4j.MDC.put("correlationId", correlationId); // a field of its own in JSON logs
+        try {
+            log.error("Unhandled failure, correlation id {}", correlationId, t);
+        } finally {
+            org.slf4j.MDC.remove("correlationId");
+        }
         return response(StatusCodes.INTERNAL_SERVER_ERROR, "internal-error",
                 "something went wrong inside Drover; quote the correlation id when reporting it",
                 Map.of("correlationId", correlationId));

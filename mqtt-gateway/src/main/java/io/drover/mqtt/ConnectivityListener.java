@@ -34,9 +34,11 @@ final class ConnectivityListener implements ClientLifecycleEventListener {
     private final DeviceClient devices;
     private final ActorRef<Device.Outbound> courier;
     private final String node;
+    private final MqttMetrics metrics;
 
-    ConnectivityListener(DeviceClient devices, ActorRef<Device.Outbound> courier, String node) {
+    ConnectivityListener(DeviceClient devices, ActorRef<Device.Outbound> courier, String node, MqttMetrics metrics) {
         this.devices = devices;
+        this.metrics = metrics;
         this.courier = courier;
         this.node = node;
     }
@@ -54,6 +56,7 @@ final class ConnectivityListener implements ClientLifecycleEventListener {
         }
         String session = UUID.randomUUID().toString();
         input.getConnectionInformation().getConnectionAttributeStore().putAsString(SESSION, session);
+        metrics.session(1);
         Instant at = Instant.now();
         retrying(() -> devices.ask(key.get(), r -> new Device.RecordConnected(session, node, at, r)), 3)
                 .thenAccept(reply -> {
@@ -102,6 +105,7 @@ final class ConnectivityListener implements ClientLifecycleEventListener {
         Optional<DeviceKey> key = DeviceIdentity.fromClientId(input.getClientInformation().getClientId());
         Optional<String> session = input.getConnectionInformation().getConnectionAttributeStore().getAsString(SESSION);
         if (key.isPresent() && session.isPresent()) {
+            metrics.session(-1); // one of the disconnect callbacks per connection
             Instant at = Instant.now();
             retrying(() -> devices.ask(key.get(), r -> new Device.RecordDisconnected(session.get(), reason, at, r)), 3);
         }

@@ -83,7 +83,7 @@ public final class MqttGateway {
                 new DeviceAuthorizer(metrics, key -> catchUp(devices, courier, key),
                         key -> devices.ask(key, Device.DeliverPending::new)),
                 new InboundRouter(devices, messages, settings, metrics, new SeenTracker(devices)),
-                new ConnectivityListener(devices, courier, node));
+                new ConnectivityListener(devices, courier, node, metrics));
         EmbeddedBroker broker = new EmbeddedBroker(settings, extension);
         long t0 = System.nanoTime();
         broker.start().get(60, TimeUnit.SECONDS);

@@ -10,9 +10,12 @@ public final class MqttMetrics {
     private final Counter connects;
     private final Counter refused;
     private final Counter messages;
+    private final io.prometheus.metrics.core.metrics.Gauge sessions;
     private final Histogram ingestLatency;
 
     public MqttMetrics(PrometheusRegistry registry) {
+        sessions = io.prometheus.metrics.core.metrics.Gauge.builder().name("drover_mqtt_sessions")
+                .help("Authenticated device sessions open on this node's embedded broker").register(registry);
         connects = Counter.builder().name("drover_mqtt_connects_total").help("MQTT connect attempts by outcome")
                 .labelNames("outcome").register(registry);
         refused = Counter.builder().name("drover_mqtt_refused_total")
@@ -24,6 +27,11 @@ public final class MqttMetrics {
         ingestLatency = Histogram.builder().name("drover_mqtt_ingest_duration_seconds")
                 .help("From a device's PUBLISH to its effect being durable (when the PUBACK goes out)")
                 .labelNames("route").register(registry);
+    }
+
+    /** An authenticated device session started (+1) or ended (−1) on this node. */
+    public void session(int delta) {
+        sessions.inc(delta);
     }
 
     public void connect(String outcome) {
