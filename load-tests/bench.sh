@@ -180,3 +180,13 @@ kill "$sampler_pid" 2>/dev/null || true; sampler_pid=""
 echo "$started $(date +%s)" > "$dir/run.window"
 python3 load-tests/bench-report.py "$dir" "$DOC"
 log "done in $(( $(date +%s) - started )) s; results in $dir, page $DOC"
+
+# 6. the cluster section: 1 vs 3 nodes and a kill under load (load-tests/cluster-bench.sh, its own nodes and the
+#    Cassandra on 9042); this run's node and Cassandra are stopped first. BENCH_CLUSTER=0 skips it.
+if [ "${BENCH_CLUSTER:-1}" = 1 ]; then
+  cleanup
+  trap - EXIT
+  # without this run's DROVER_* settings (its ports, data folder and Cassandra); no node limit on requests
+  env -u DROVER_DATA_DIR -u DROVER_DEV_CASSANDRA_DIR -u DROVER_CASSANDRA_CONTACT_POINT -u DROVER_HTTP_PORT \
+    -u DROVER_MQTT_PORT -u DROVER_REMOTE_PORT -u DROVER_JAVA_OPTS BENCH_DOC="$DOC" bash load-tests/cluster-bench.sh
+fi

@@ -20,7 +20,16 @@ import java.util.regex.Pattern;
  */
 final class Fleet {
 
-    static final String API = System.getProperty("drover.api", "http://127.0.0.1:8080");
+    /** {@code -Ddrover.api}: one base URL, or a comma-separated list (a cluster's nodes). */
+    static final List<String> APIS = java.util.Arrays.stream(System.getProperty("drover.api", "http://127.0.0.1:8080")
+            .split(",")).map(String::trim).filter(u -> !u.isEmpty()).toList();
+    /** Where the fleet is set up: the first node. */
+    static final String API = APIS.get(0);
+
+    /** The API base URLs for Gatling; each virtual user takes one of them in turn. */
+    static String[] apiBases() {
+        return APIS.stream().map(u -> u + "/api/v1").toArray(String[]::new);
+    }
     static final int SECONDS = Integer.getInteger("durationSeconds", 20);
     static final int USERS = Integer.getInteger("users", 20);
 

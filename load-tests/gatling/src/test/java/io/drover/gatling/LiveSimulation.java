@@ -27,7 +27,7 @@ public class LiveSimulation extends Simulation {
 
     private final Fleet fleet = new Fleet(Math.max(1, Fleet.USERS));
 
-    private final HttpProtocolBuilder protocol = http.baseUrl(Fleet.API + "/api/v1")
+    private final HttpProtocolBuilder protocol = http.baseUrls(Fleet.apiBases())
             .wsBaseUrl(Fleet.API.replaceFirst("^http", "ws"))
             .acceptHeader("application/json");
 

@@ -24,7 +24,7 @@ public class RestSimulation extends Simulation {
 
     private final Fleet fleet = new Fleet(0);
 
-    private final HttpProtocolBuilder protocol = http.baseUrl(Fleet.API + "/api/v1")
+    private final HttpProtocolBuilder protocol = http.baseUrls(Fleet.apiBases())
             .authorizationHeader("Bearer " + fleet.key)
             .acceptHeader("application/json")
             .shareConnections();

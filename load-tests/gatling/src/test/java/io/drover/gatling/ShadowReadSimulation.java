@@ -20,7 +20,7 @@ public class ShadowReadSimulation extends Simulation {
 
     private final Fleet fleet = new Fleet(100);
 
-    private final HttpProtocolBuilder protocol = http.baseUrl(Fleet.API + "/api/v1")
+    private final HttpProtocolBuilder protocol = http.baseUrls(Fleet.apiBases())
             .authorizationHeader("Bearer " + fleet.key)
             .acceptHeader("application/json");
 

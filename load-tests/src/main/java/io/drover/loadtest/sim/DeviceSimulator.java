@@ -99,6 +99,7 @@ public final class DeviceSimulator {
         n.put("type", "progress");
         n.put("connected", w.connected.get());
         n.put("connectFailures", w.connectFailures.get());
+        n.put("reconnects", w.reconnects.get());
         n.put("sent", w.sent.get());
         n.put("acked", w.acked.get());
         n.put("failed", w.failed.get());
@@ -332,6 +333,7 @@ public final class DeviceSimulator {
         long inWindow = 0;
         long connected = 0;
         long connectFailures = 0;
+        long reconnects = 0;
         Map<String, Long> errors = new TreeMap<>();
         for (ObjectNode r : results) {
             puback.add(decode(r.get("histogram").asText()));
@@ -341,6 +343,7 @@ public final class DeviceSimulator {
             inWindow += r.get("ackedInWindow").asLong();
             connected += r.get("connected").asLong();
             connectFailures += r.get("connectFailures").asLong();
+            reconnects += r.path("reconnects").asLong();
             r.get("errors").fields().forEachRemaining(e -> errors.merge(e.getKey(), e.getValue().asLong(), Long::sum));
         }
         ObjectNode s = Fleet.JSON.createObjectNode();
@@ -358,6 +361,7 @@ public final class DeviceSimulator {
         s.put("windowEndEpochMs", windowEnd);
         s.put("connected", connected);
         s.put("connectFailures", connectFailures);
+        s.put("reconnects", reconnects);
         s.put("sent", sent);
         s.put("acked", acked);
         s.put("failed", failed);

@@ -13,7 +13,8 @@ final class Options {
         d("target", "drover", "drover (durable ingest, devices provisioned over REST) or mosquitto (raw QoS pass-through baseline)");
         d("api", "http://127.0.0.1:8080", "Drover's HTTP base URL");
         d("admin-key-file", "data/admin-api-key", "a platform admin key (./drover dev writes it here)");
-        d("mqtt", "127.0.0.1:1883", "broker host:port");
+        d("mqtt", "127.0.0.1:1883", "broker host:port, or a comma-separated list (a cluster): device i connects to broker i mod n "
+                + "and, when its connection is lost, reconnects to the next one");
         d("devices", "100", "simulated devices, one MQTT connection each (up to 100k, over --processes)");
         d("processes", "1", "worker JVMs; worker i connects from 127.0.0.(10+i)");
         d("rate", "0", "messages/s over the whole fleet; 0 = as fast as --inflight allows");

@@ -47,6 +47,15 @@ final class Worker {
     final AtomicLong ackedInWindow = new AtomicLong();
     final AtomicInteger connected = new AtomicInteger();
     final AtomicInteger connectFailures = new AtomicInteger();
+    /** Connections lost and made again to the next broker of the list. */
+    final AtomicInteger reconnects = new AtomicInteger();
+    private final java.util.concurrent.ScheduledExecutorService later =
+            java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "sim-resend");
+                t.setDaemon(true);
+                return t;
+            });
+    private volatile boolean stopping;
     final Recorder pubackMicros = new Recorder(3);
     final ConcurrentHashMap<String, AtomicLong> errors = new ConcurrentHashMap<>();
 
@@ -78,7 +87,7 @@ final class Worker {
     }
 
     void run() throws Exception {
-        String[] hp = o.get("mqtt").split(":");
+        String[] brokers = o.get("mqtt").split(",");
         boolean v5 = o.get("mqtt-version").equals("5");
         boolean drover = o.get("target").equals("drover");
         List<Integer> mine = new ArrayList<>();
@@ -98,12 +107,21 @@ final class Worker {
             int i = mine.get(k);
             String id = fleet.ids().get(i);
             String clientId = drover ? fleet.tenant() + ":" + id : id;
-            MqttClientTransportConfigBuilder tc = MqttClientTransportConfig.builder().serverHost(hp[0])
-                    .serverPort(Integer.parseInt(hp[1]));
-            if (count > 1) { // another source address per process: ~28k ephemeral ports each
-                tc = tc.localAddress(new InetSocketAddress("127.0.0." + (10 + index), 0));
+            int home = i % brokers.length;
+            java.util.concurrent.atomic.AtomicInteger at = new java.util.concurrent.atomic.AtomicInteger(home);
+            MqttClientBuilder b = MqttClient.builder().identifier(clientId).transportConfig(transport(brokers[home]));
+            if (brokers.length > 1) {
+                // a cluster: on a lost connection go to the next broker of the list (after a short pause)
+                b = b.addDisconnectedListener(ctx -> {
+                    if (stopping || ctx.getSource() == com.hivemq.client.mqtt.lifecycle.MqttDisconnectSource.USER) {
+                        return;
+                    }
+                    reconnects.incrementAndGet();
+                    int next = at.incrementAndGet() % brokers.length;
+                    ctx.getReconnector().transportConfig(transport(brokers[next])).reconnect(true)
+                            .delay(200, TimeUnit.MILLISECONDS);
+                });
             }
-            MqttClientBuilder b = MqttClient.builder().identifier(clientId).transportConfig(tc.build());
             connecting.acquire();
             CompletableFuture<?> c;
             Object client;
@@ -144,6 +162,16 @@ final class Worker {
         }
         publish();
         disconnect();
+    }
+
+    private MqttClientTransportConfig transport(String broker) {
+        String[] hp = broker.trim().split(":");
+        MqttClientTransportConfigBuilder tc = MqttClientTransportConfig.builder().serverHost(hp[0])
+                .serverPort(Integer.parseInt(hp[1]));
+        if (count > 1) { // another source address per process: ~28k ephemeral ports each
+            tc = tc.localAddress(new InetSocketAddress("127.0.0." + (10 + index), 0));
+        }
+        return tc.build();
     }
 
     private void error(String what) {
@@ -235,11 +263,21 @@ final class Worker {
                 Throwable c = err.getCause() != null ? err.getCause() : err;
                 String m = c.getMessage();
                 error("publish: " + (m != null && m.length() < 80 ? m : c.getClass().getSimpleName()));
+                if (closedLoop && reconnectsEnabled() && end < windowEnd) {
+                    // in a cluster the device comes back on another broker: go on from there
+                    later.schedule(() -> send(d), 250, TimeUnit.MILLISECONDS);
+                }
             }
         });
     }
 
+    private boolean reconnectsEnabled() {
+        return o.get("mqtt").contains(",");
+    }
+
     private void disconnect() {
+        stopping = true;
+        later.shutdownNow();
         List<CompletableFuture<?>> all = new ArrayList<>();
         synchronized (devices) {
             for (Device d : devices) {
