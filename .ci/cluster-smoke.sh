@@ -4,9 +4,15 @@
 # restart, stop. Stops what it started, by PID.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# A Cassandra of its own (never one left answering on 9042), the README's commands otherwise unchanged.
+export DROVER_CASSANDRA_CONTACT_POINT=127.0.0.1:19043 DROVER_DEV_CASSANDRA_DIR="$PWD/target/cluster-smoke/cassandra"
+if [ -e data/admin-api-key ]; then
+  echo "cluster smoke: data/admin-api-key exists; run this in a clean clone (it starts from an empty Cassandra)" >&2; exit 1
+fi
+rm -rf target/cluster-smoke
 cleanup() {
   ./drover cluster stop >/dev/null 2>&1 || true
-  ./drover cassandra stop >/dev/null 2>&1 || true
+  ./drover cassandra stop --data "$DROVER_DEV_CASSANDRA_DIR" --port 19043 >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
 fail() { echo "cluster smoke: $*" >&2; tail -n 30 data/cluster/node-*.log >&2 || true; exit 1; }
