@@ -21,6 +21,8 @@ final class DevFleet {
     static final String TENANT = "dev";
     static final String DEVICE = "dev-device-1";
 
+    private static final int ATTEMPTS = 6;
+
     private DevFleet() {}
 
     /** Creates the dev tenant and device unless their secret files already exist. */
@@ -46,11 +48,28 @@ final class DevFleet {
         }
     }
 
+    /**
+     * POSTs, trying again on 5xx and timeouts (a node that just started shares a busy Cassandra with its peers:
+     * a lightweight-transaction write can time out, ClusterFailoverTest's machines saw it).
+     */
     private static JsonNode post(HttpClient client, ObjectMapper json, String url, String key, String body) throws Exception {
-        HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create(url))
-                .header("Authorization", "Bearer " + key).header("Content-Type", "application/json")
-                .timeout(Duration.ofSeconds(30))
-                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> r = null;
+        for (int attempt = 1; ; attempt++) {
+            try {
+                r = client.send(HttpRequest.newBuilder(URI.create(url))
+                        .header("Authorization", "Bearer " + key).header("Content-Type", "application/json")
+                        .timeout(Duration.ofSeconds(30))
+                        .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+            } catch (java.io.IOException e) {
+                if (attempt >= ATTEMPTS) {
+                    throw e;
+                }
+            }
+            if ((r != null && r.statusCode() < 500) || attempt >= ATTEMPTS) {
+                break;
+            }
+            Thread.sleep(500L << attempt);
+        }
         if (r.statusCode() == 409) {
             return null;
         }

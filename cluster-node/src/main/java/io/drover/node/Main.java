@@ -42,14 +42,29 @@ public final class Main {
         }
         String mode = args.length > 0 ? args[0] : "help";
         switch (mode) {
-            case "dev" -> dev();
-            case "node" -> node();
+            case "dev" -> orExit(Main::dev);
+            case "node" -> orExit(Main::node);
             case "create-admin-key" -> createAdminKey();
             case "cassandra" -> CassandraLauncher.main(Arrays.copyOfRange(args, 1, args.length));
             default -> {
                 System.err.println("usage: drover dev | node | create-admin-key | cassandra start|stop|status");
                 System.exit(2);
             }
+        }
+    }
+
+    private interface Mode {
+        void run() throws Exception;
+    }
+
+    /** A node whose start-up work failed exits (non-zero) instead of running on, never ready. */
+    private static void orExit(Mode mode) {
+        try {
+            mode.run();
+        } catch (Throwable t) {
+            log.error("Drover did not start", t);
+            System.err.println("drover: start failed: " + t);
+            Runtime.getRuntime().halt(1);
         }
     }
 

@@ -84,6 +84,7 @@ class ClusterFailoverTest {
             }
             String admin = call(nodes.get(0), "POST", "/api/v1/tenants", platform, "{\"id\":\"" + tenant + "\"}")
                     .at("/adminKey/key").asText();
+            crossNodePaths(nodes, tenant, admin, report);
             List<Integer> brokers = nodes.stream().map(n -> n.mqttPort).toList();
             long base = System.currentTimeMillis() - 3_600_000;
             for (int d = 0; d < DEVICES; d++) {
@@ -175,8 +176,8 @@ class ClusterFailoverTest {
             // the read side followed through the kills: every device listed as activated by its first connect, and a
             // change made now reaches the list (the projection's instances moved and resumed from their offsets)
             NodeProcess any = nodes.get(1);
-            Eventually.await("all devices listed active", BOUND, () -> get(any, "/api/v1/devices?limit=100", admin),
-                    page -> page.get("items").size() == DEVICES && java.util.stream.StreamSupport
+            Eventually.await("all devices (and xn) listed active", BOUND, () -> get(any, "/api/v1/devices?limit=100", admin),
+                    page -> page.get("items").size() == DEVICES + 1 && java.util.stream.StreamSupport
                             .stream(page.get("items").spliterator(), false).allMatch(d -> d.get("state").asText().equals("active")));
             List<Double> lags = new ArrayList<>();
             for (int i = 0; i < 5; i++) {
@@ -237,6 +238,91 @@ class ClusterFailoverTest {
             System.out.print(report);
             Files.writeString(Path.of("target", "failover-report.txt"), report.toString());
         }
+    }
+
+    // ---------------------------------------------------------------- cross-node paths
+
+    /**
+     * A command through node 1 reaches a device connected to node 3; a WebSocket on node 2 sees telemetry
+     * ingested on node 3; a device moved from node 3 to node 1 is online on node 1 right after, and the old
+     * session's end does not take it offline.
+     */
+    private static void crossNodePaths(List<NodeProcess> nodes, String tenant, String admin, StringBuilder report)
+            throws Exception {
+        String token = call(nodes.get(0), "POST", "/api/v1/devices", admin, "{\"id\":\"xn\"}").get("token").asText();
+        Mqtt3BlockingClient onNode3 = device(tenant, "xn", token, nodes.get(2).mqttPort);
+        java.util.concurrent.BlockingQueue<String> commands = new java.util.concurrent.LinkedBlockingQueue<>();
+        onNode3.toAsync().subscribeWith().topicFilter("devices/xn/commands/+").qos(MqttQos.AT_LEAST_ONCE)
+                .callback(p -> commands.add(p.getTopic().toString())).send().get(10, TimeUnit.SECONDS);
+        Eventually.await("xn online on node 3", BOUND, () -> get(nodes.get(0), "/api/v1/devices/xn", admin),
+                d -> d.at("/connectivity/online").asBoolean()
+                        && d.at("/connectivity/node").asText().contains(":" + nodes.get(2).remotePort + "#"));
+        JsonNode cmd = call(nodes.get(0), "POST", "/api/v1/devices/xn/commands", admin, "{\"name\":\"reboot\"}");
+        String topic = commands.poll(10, TimeUnit.SECONDS);
+        assertEquals("devices/xn/commands/" + cmd.get("id").asText(), topic, "the command through node 1 reached node 3's device");
+
+        java.util.concurrent.BlockingQueue<JsonNode> frames = new java.util.concurrent.LinkedBlockingQueue<>();
+        java.net.http.WebSocket ws = HttpClient.newHttpClient().newWebSocketBuilder()
+                .header("Authorization", "Bearer " + admin)
+                .buildAsync(URI.create("ws://127.0.0.1:" + nodes.get(1).httpPort + "/api/v1/ws"), new java.net.http.WebSocket.Listener() {
+                    private final StringBuilder part = new StringBuilder();
+
+                    @Override
+                    public java.util.concurrent.CompletionStage<?> onText(java.net.http.WebSocket w, CharSequence data, boolean last) {
+                        part.append(data);
+                        if (last) {
+                            try {
+                                frames.add(TestHttp.JSON.readTree(part.toString()));
+                            } catch (Exception e) {
+                                throw new IllegalStateException(e);
+                            }
+                            part.setLength(0);
+                        }
+                        w.request(1);
+                        return null;
+                    }
+                }).get(10, TimeUnit.SECONDS);
+        ws.sendText("{\"type\":\"subscribe\",\"id\":\"s\",\"deviceIds\":[\"xn\"]}", true).get(10, TimeUnit.SECONDS);
+        assertEquals("subscribed", frames.poll(10, TimeUnit.SECONDS).get("type").asText());
+        JsonNode telemetry = null;
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        for (int n = 1; telemetry == null && System.nanoTime() < deadline; n++) {
+            onNode3.publishWith().topic("devices/xn/telemetry").qos(MqttQos.AT_LEAST_ONCE)
+                    .payload(("{\"x\": " + n + "}").getBytes(StandardCharsets.UTF_8)).send();
+            for (JsonNode f = frames.poll(500, TimeUnit.MILLISECONDS); f != null && telemetry == null;
+                    f = frames.poll(10, TimeUnit.MILLISECONDS)) {
+                if ("telemetry".equals(f.path("type").asText())) {
+                    telemetry = f;
+                }
+            }
+        }
+        assertTrue(telemetry != null && telemetry.get("deviceId").asText().equals("xn"),
+                "a WebSocket on node 2 sees telemetry ingested on node 3");
+        ws.sendClose(java.net.http.WebSocket.NORMAL_CLOSURE, "").get(10, TimeUnit.SECONDS);
+
+        long t0 = System.nanoTime();
+        Mqtt3BlockingClient onNode1 = device(tenant, "xn", token, nodes.get(0).mqttPort);
+        onNode3.disconnect();
+        Eventually.await("xn online on node 1", BOUND, () -> get(nodes.get(1), "/api/v1/devices/xn", admin),
+                d -> d.at("/connectivity/online").asBoolean()
+                        && d.at("/connectivity/node").asText().contains(":" + nodes.get(0).remotePort + "#"));
+        double moved = (System.nanoTime() - t0) / 1e9;
+        Thread.sleep(1000); // node 3's report of the old session's end has arrived by now
+        JsonNode after = get(nodes.get(1), "/api/v1/devices/xn", admin);
+        assertTrue(after.at("/connectivity/online").asBoolean()
+                && after.at("/connectivity/node").asText().contains(":" + nodes.get(0).remotePort + "#"),
+                "the old session's end does not take the moved device offline: " + after);
+        onNode1.disconnect();
+        report.append(String.format("cross-node: command via node 1 → device on node 3, WebSocket on node 2 ← telemetry "
+                + "on node 3, device moved node 3 → node 1 online there after %.2f s%n", moved));
+    }
+
+    private static Mqtt3BlockingClient device(String tenant, String id, String token, int port) {
+        Mqtt3BlockingClient c = MqttClient.builder().useMqttVersion3().identifier(tenant + ":" + id)
+                .serverHost("127.0.0.1").serverPort(port).buildBlocking();
+        c.connectWith().cleanSession(true).simpleAuth().username(tenant + ":" + id)
+                .password(token.getBytes(StandardCharsets.UTF_8)).applySimpleAuth().send();
+        return c;
     }
 
     // ---------------------------------------------------------------- measuring

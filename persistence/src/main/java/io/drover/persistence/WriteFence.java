@@ -11,8 +11,8 @@ import org.slf4j.LoggerFactory;
  * the threshold, seen either by the watchdog or by a writer reading the last tick, sets the fence.
  *
  * <p>Why it is safe: the other members down a node only after its heartbeats have been missing for the failure
- * detector's pause (3 s) plus the resolver's stable-after (5 s), and start its shards another down-removal-margin
- * (3 s) later; a freeze shorter than the threshold (4 s, below 8 s) can never have overlapped another writer.
+ * detector's pause (3 s) plus the resolver's stable-after (4 s), and start its shards another down-removal-margin
+ * (2 s) later; a freeze shorter than the threshold (4 s, below 7 s) can never have overlapped another writer.
  * Ordering: the watchdog writes {@code fenced} before {@code lastTick}; a writer reads {@code lastTick} first,
  * so if it sees a fresh tick after a gap it also sees the fence. The residual window is a freeze that falls
  * between this check and the driver sending the write (microseconds); docs/cluster.md says so.
