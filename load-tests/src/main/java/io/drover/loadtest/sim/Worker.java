@@ -107,6 +107,7 @@ final class Worker {
             int i = mine.get(k);
             String id = fleet.ids().get(i);
             String clientId = drover ? fleet.tenant() + ":" + id : id;
+            byte[] secret = drover ? fleet.tokens().get(i).getBytes(StandardCharsets.UTF_8) : null;
             int home = i % brokers.length;
             java.util.concurrent.atomic.AtomicInteger at = new java.util.concurrent.atomic.AtomicInteger(home);
             MqttClientBuilder b = MqttClient.builder().identifier(clientId).transportConfig(transport(brokers[home]));
@@ -117,9 +118,21 @@ final class Worker {
                         return;
                     }
                     reconnects.incrementAndGet();
+                    Throwable cause = ctx.getCause();
+                    error("reconnect after: " + (cause.getMessage() != null && cause.getMessage().length() < 80
+                            ? cause.getMessage() : cause.getClass().getSimpleName()));
                     int next = at.incrementAndGet() % brokers.length;
                     ctx.getReconnector().transportConfig(transport(brokers[next])).reconnect(true)
                             .delay(200, TimeUnit.MILLISECONDS);
+                    // the client does not carry the password over to a reconnect (seen: BAD_USER_NAME_OR_PASSWORD)
+                    if (secret != null && ctx instanceof com.hivemq.client.mqtt.mqtt5.lifecycle.Mqtt5ClientDisconnectedContext c5) {
+                        c5.getReconnector().connectWith().cleanStart(true).simpleAuth().username(clientId).password(secret)
+                                .applySimpleAuth().applyConnect();
+                    } else if (secret != null
+                            && ctx instanceof com.hivemq.client.mqtt.mqtt3.lifecycle.Mqtt3ClientDisconnectedContext c3) {
+                        c3.getReconnector().connectWith().cleanSession(true).simpleAuth().username(clientId).password(secret)
+                                .applySimpleAuth().applyConnect();
+                    }
                 });
             }
             connecting.acquire();
