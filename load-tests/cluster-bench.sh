@@ -110,7 +110,7 @@ lines = [
   "| measure | value |", "| --- | --- |",
   f"| kill → every watched twin answering through node 1 (60 devices) | {int(twins) / 1000:.1f} s |",
   f"| kill → node 2's watched devices (60) online on another node | {int(back) / 1000:.1f} s |",
-  f"| messages acknowledged / failed (re-sent) over the run | {fo['acked']:,} / {fo['failed']:,} |",
+  f"| messages acknowledged / failed over the run (rate mode: a failed message is not sent again) | {fo['acked']:,} / {fo['failed']:,} |",
   f"| reconnects to another broker | {fo.get('reconnects', 0):,} |",
   "<!-- cluster-bench: end -->",
 ]
