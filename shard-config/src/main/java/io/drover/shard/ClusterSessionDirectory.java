@@ -39,6 +39,13 @@ public final class ClusterSessionDirectory implements SessionDirectory {
 
     /** Removed members remembered (their incarnations never come back), newest kept. */
     private static final int REMEMBERED_REMOVALS = 1024;
+    /**
+     * A member that is live but whose courier this node has not seen yet (the Receptionist's listing spreads by
+     * gossip, ~1–2 s after a node starts): its messages wait this long, at most this many in all, before a command
+     * among them counts as not delivered.
+     */
+    private static final java.time.Duration COURIER_WAIT = java.time.Duration.ofSeconds(5);
+    private static final int MAX_WAITING = 10_000;
 
     private final Cluster cluster;
     private final ActorRef<Msg> router;
@@ -101,8 +108,12 @@ public final class ClusterSessionDirectory implements SessionDirectory {
 
     private record Removed(ClusterEvent.MemberRemoved event) implements Msg {}
 
+    private enum Retry implements Msg { TICK }
+
+    private record Waiting(Send send, long deadlineNanos) {}
+
     private Behavior<Msg> router(ActorSystem<?> system) {
-        return Behaviors.setup(ctx -> {
+        return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
             Address self = cluster.selfMember().address();
             ActorRef<Device.Reply> nobody = system.ignoreRef();
             Map<Address, ActorRef<Device.Outbound>> couriers = new HashMap<>();
@@ -114,6 +125,32 @@ public final class ClusterSessionDirectory implements SessionDirectory {
             cluster.subscriptions().tell(Subscribe.create(
                     ctx.messageAdapter(ClusterEvent.MemberRemoved.class, Removed::new), ClusterEvent.MemberRemoved.class));
             java.util.function.Predicate<String> live = node -> !removed.contains(node) && isLive(node);
+            java.util.List<Waiting> waiting = new java.util.ArrayList<>();
+            java.util.function.Consumer<Send> undeliverable = m -> {
+                if (m.message() instanceof Device.DeliverCommand d) {
+                    m.twin().tell(new Device.RecordCommandDelivery(d.command().id(), false,
+                            "no MQTT session courier on " + m.node(), Instant.now(), nobody));
+                } else {
+                    ctx.getLog().debug("No session courier on {} for {}", m.node(), m.message().getClass().getSimpleName());
+                }
+            };
+            // delivers what can be delivered now; true when the message is done with (delivered, lost or failed)
+            java.util.function.BiPredicate<Send, Boolean> attempt = (m, giveUp) -> {
+                if (!live.test(m.node())) {
+                    m.twin().tell(new Device.SessionNodeLost(m.node(), nobody));
+                    return true;
+                }
+                ActorRef<Device.Outbound> courier = couriers.get(addressOf(m.node()));
+                if (courier != null) {
+                    courier.tell(m.message());
+                    return true;
+                }
+                if (giveUp) {
+                    undeliverable.accept(m);
+                    return true;
+                }
+                return false;
+            };
             java.util.function.Consumer<ActorRef<Device.Command>> forget = twin -> {
                 String node = nodeOfTwin.remove(twin);
                 if (node != null) {
@@ -125,18 +162,19 @@ public final class ClusterSessionDirectory implements SessionDirectory {
             };
             return Behaviors.receive(Msg.class)
                     .onMessage(Send.class, m -> {
-                        if (!live.test(m.node())) {
-                            m.twin().tell(new Device.SessionNodeLost(m.node(), nobody));
-                            return Behaviors.same();
+                        if (!attempt.test(m, waiting.size() >= MAX_WAITING)) {
+                            waiting.add(new Waiting(m, System.nanoTime() + COURIER_WAIT.toNanos()));
+                            if (!timers.isTimerActive(Retry.TICK)) {
+                                timers.startTimerWithFixedDelay(Retry.TICK, java.time.Duration.ofMillis(250));
+                            }
                         }
-                        ActorRef<Device.Outbound> courier = couriers.get(addressOf(m.node()));
-                        if (courier != null) {
-                            courier.tell(m.message());
-                        } else if (m.message() instanceof Device.DeliverCommand d) {
-                            m.twin().tell(new Device.RecordCommandDelivery(d.command().id(), false,
-                                    "no MQTT session courier on " + m.node(), Instant.now(), nobody));
-                        } else {
-                            ctx.getLog().debug("No session courier on {} for {}", m.node(), m.message().getClass().getSimpleName());
+                        return Behaviors.same();
+                    })
+                    .onMessage(Retry.class, t -> {
+                        long now = System.nanoTime();
+                        waiting.removeIf(w -> attempt.test(w.send(), now - w.deadlineNanos() > 0));
+                        if (waiting.isEmpty()) {
+                            timers.cancel(Retry.TICK);
                         }
                         return Behaviors.same();
                     })
@@ -161,6 +199,7 @@ public final class ClusterSessionDirectory implements SessionDirectory {
                             Address a = ref.path().address();
                             couriers.put(a.hasGlobalScope() ? a : self, ref);
                         }
+                        waiting.removeIf(w -> attempt.test(w.send(), false));
                         return Behaviors.same();
                     })
                     .onMessage(Removed.class, m -> {
@@ -184,7 +223,7 @@ public final class ClusterSessionDirectory implements SessionDirectory {
                         return Behaviors.same();
                     })
                     .build();
-        });
+        }));
     }
 
     /** The address part of a node id (without the incarnation uid). */
