@@ -264,26 +264,7 @@ class ClusterFailoverTest {
         assertEquals("devices/xn/commands/" + cmd.get("id").asText(), topic, "the command through node 1 reached node 3's device");
 
         java.util.concurrent.BlockingQueue<JsonNode> frames = new java.util.concurrent.LinkedBlockingQueue<>();
-        java.net.http.WebSocket ws = HttpClient.newHttpClient().newWebSocketBuilder()
-                .header("Authorization", "Bearer " + admin)
-                .buildAsync(URI.create("ws://127.0.0.1:" + nodes.get(1).httpPort + "/api/v1/ws"), new java.net.http.WebSocket.Listener() {
-                    private final StringBuilder part = new StringBuilder();
-
-                    @Override
-                    public java.util.concurrent.CompletionStage<?> onText(java.net.http.WebSocket w, CharSequence data, boolean last) {
-                        part.append(data);
-                        if (last) {
-                            try {
-                                frames.add(TestHttp.JSON.readTree(part.toString()));
-                            } catch (Exception e) {
-                                throw new IllegalStateException(e);
-                            }
-                            part.setLength(0);
-                        }
-                        w.request(1);
-                        return null;
-                    }
-                }).get(10, TimeUnit.SECONDS);
+        java.net.http.WebSocket ws = TestWebSocket.open(nodes.get(1).httpPort, admin, frames);
         ws.sendText("{\"type\":\"subscribe\",\"id\":\"s\",\"deviceIds\":[\"xn\"]}", true).get(10, TimeUnit.SECONDS);
         assertEquals("subscribed", frames.poll(10, TimeUnit.SECONDS).get("type").asText());
         JsonNode telemetry = null;

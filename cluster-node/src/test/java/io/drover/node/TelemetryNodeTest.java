@@ -10,8 +10,6 @@ import com.hivemq.client.mqtt.datatypes.MqttQos;
 import com.hivemq.client.mqtt.mqtt5.Mqtt5AsyncClient;
 import io.drover.persistence.TelemetrySample;
 import io.drover.persistence.testing.CassandraExtension;
-import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.WebSocket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -25,7 +23,6 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -94,27 +91,7 @@ class TelemetryNodeTest {
     void mosquittoPubOnOneNodeReachesAWebSocketOnTheOther() throws Exception {
         String token = device("ws1");
         BlockingQueue<JsonNode> frames = new LinkedBlockingQueue<>();
-        WebSocket ws = HttpClient.newHttpClient().newWebSocketBuilder()
-                .header("Authorization", "Bearer " + admin)
-                .buildAsync(URI.create("ws://127.0.0.1:" + nodeB.started().http().getPort() + "/api/v1/ws"),
-                        new WebSocket.Listener() {
-                            private final StringBuilder part = new StringBuilder();
-
-                            @Override
-                            public CompletionStage<?> onText(WebSocket w, CharSequence data, boolean last) {
-                                part.append(data);
-                                if (last) {
-                                    try {
-                                        frames.add(TestHttp.JSON.readTree(part.toString()));
-                                    } catch (Exception e) {
-                                        throw new IllegalStateException(e);
-                                    }
-                                    part.setLength(0);
-                                }
-                                w.request(1);
-                                return null;
-                            }
-                        }).get(10, TimeUnit.SECONDS);
+        WebSocket ws = TestWebSocket.open(nodeB.started().http().getPort(), admin, frames);
         ws.sendText("{\"type\":\"subscribe\",\"id\":\"s\",\"deviceIds\":[\"ws1\"]}", true).get();
         JsonNode ack = frames.poll(10, TimeUnit.SECONDS);
         assertNotNull(ack);
