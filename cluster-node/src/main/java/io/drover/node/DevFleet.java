@@ -25,6 +25,14 @@ final class DevFleet {
 
     private DevFleet() {}
 
+    /** {@link #ensure} with the platform admin key of {@code dataDir/admin-api-key}, when that file exists. */
+    static void ensureWithAdminKeyIn(String http, Path dataDir) throws Exception {
+        Path keyFile = dataDir.resolve("admin-api-key");
+        if (Files.exists(keyFile)) {
+            ensure(http, Files.readString(keyFile).trim(), dataDir);
+        }
+    }
+
     /** Creates the dev tenant and device unless their secret files already exist. */
     static void ensure(String http, String platformKey, Path dataDir) throws Exception {
         Path tenantKeyFile = dataDir.resolve("dev-tenant-key");

@@ -49,18 +49,7 @@ public final class Guardian {
                             DeviceClient devices = DeviceSharding.init(system);
                             DeviceListProjection.init(system, m.persistence().devices());
                             PrometheusRegistry registry = new PrometheusRegistry(); // one per node
-                            io.prometheus.metrics.core.metrics.GaugeWithCallback.builder()
-                                    .name("drover_cluster_members").help("Cluster members this node sees, by status")
-                                    .labelNames("status")
-                                    .callback(cb -> {
-                                        java.util.Map<String, Integer> byStatus = new java.util.TreeMap<>();
-                                        for (var member : org.apache.pekko.cluster.typed.Cluster.get(system).state().getMembers()) {
-                                            byStatus.merge(member.status().toString().toLowerCase(), 1, Integer::sum);
-                                        }
-                                        byStatus.putIfAbsent("up", 0);
-                                        byStatus.forEach((st, n) -> cb.call(n, st));
-                                    })
-                                    .register(registry);
+                            NodeMetrics.register(system, registry);
                             TelemetryStreams.Started telemetry = TelemetryStreams.init(system, m.persistence().telemetry(),
                                     registry);
                             CompletableFuture<MqttGateway> mqtt = CompletableFuture.supplyAsync(() -> {

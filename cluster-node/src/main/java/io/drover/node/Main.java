@@ -8,7 +8,6 @@ import io.drover.persistence.ApiKey;
 import io.drover.persistence.DroverPersistence;
 import io.drover.persistence.PersistenceSettings;
 import io.drover.persistence.cassandra.CassandraLauncher;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -115,10 +114,8 @@ public final class Main {
         if (admin.isPresent()) {
             DevFleet.writeSecret(keyFile, admin.get().secret());
         }
-        String http = "http://" + s.started().http().getHostString() + ":" + s.started().http().getPort();
-        if (Files.exists(keyFile)) {
-            DevFleet.ensure(http, Files.readString(keyFile).trim(), dataDir);
-        }
+        String http = s.httpUrl();
+        DevFleet.ensureWithAdminKeyIn(http, dataDir);
         NodeReadiness.get(s.system()).started(); // only now: a client that waited for ready finds the files
         long totalMs = (System.nanoTime() - t0) / 1_000_000;
         StringBuilder b = new StringBuilder("\n");
@@ -163,12 +160,7 @@ public final class Main {
         String fleetDir = System.getenv("DROVER_DEV_FLEET_DIR");
         if (fleetDir != null && !fleetDir.isBlank()) {
             // local cluster (./drover cluster start): node 1 writes the dev tenant and device files as dev mode does
-            Path dir = Path.of(fleetDir).toAbsolutePath();
-            Path keyFile = dir.resolve("admin-api-key");
-            if (Files.exists(keyFile)) {
-                String http = "http://" + s.started().http().getHostString() + ":" + s.started().http().getPort();
-                DevFleet.ensure(http, Files.readString(keyFile).trim(), dir);
-            }
+            DevFleet.ensureWithAdminKeyIn(s.httpUrl(), Path.of(fleetDir).toAbsolutePath());
         }
         NodeReadiness.get(s.system()).started();
         log.info("Drover node up; HTTP on {}", s.started().http());
@@ -202,7 +194,11 @@ public final class Main {
         System.out.println(issued.secret());
     }
 
-    public record Started(ActorSystem<Void> system, Guardian.Started started) {}
+    public record Started(ActorSystem<Void> system, Guardian.Started started) {
+        String httpUrl() {
+            return "http://" + started.http().getHostString() + ":" + started.http().getPort();
+        }
+    }
 
     /** Starts a node on {@code config} and reports it ready; fails when it is not serving within {@code timeout}. */
     public static Started start(Config config, Duration timeout) throws Exception {

@@ -22,22 +22,26 @@ public final class InMemoryDeviceDirectory implements DeviceDirectory {
     @Override
     public CompletionStage<Void> updateMetadata(String tenantId, String deviceId, String name, String type,
             List<String> labels, java.time.Instant updatedAt) {
-        rows.computeIfPresent(tenantId + "\u0000" + deviceId, (k, d) -> new DeviceListing(tenantId, deviceId, name, type,
+        return change(tenantId, deviceId, d -> new DeviceListing(tenantId, deviceId, name, type,
                 List.copyOf(new java.util.TreeSet<>(labels)), d.lifecycle(), d.createdAt(), updatedAt));
-        return CompletableFuture.completedFuture(null);
     }
 
     @Override
     public CompletionStage<Void> updateLifecycle(String tenantId, String deviceId, String lifecycle, java.time.Instant updatedAt) {
-        rows.computeIfPresent(tenantId + "\u0000" + deviceId, (k, d) -> new DeviceListing(tenantId, deviceId, d.name(),
-                d.type(), d.labels(), lifecycle, d.createdAt(), updatedAt));
-        return CompletableFuture.completedFuture(null);
+        return change(tenantId, deviceId, d -> new DeviceListing(tenantId, deviceId, d.name(), d.type(), d.labels(),
+                lifecycle, d.createdAt(), updatedAt));
     }
 
     @Override
     public CompletionStage<Void> touch(String tenantId, String deviceId, java.time.Instant updatedAt) {
-        rows.computeIfPresent(tenantId + "\u0000" + deviceId, (k, d) -> new DeviceListing(tenantId, deviceId, d.name(),
-                d.type(), d.labels(), d.lifecycle(), d.createdAt(), updatedAt));
+        return change(tenantId, deviceId, d -> new DeviceListing(tenantId, deviceId, d.name(), d.type(), d.labels(),
+                d.lifecycle(), d.createdAt(), updatedAt));
+    }
+
+    /** Changes a listed row (a row that is not there stays absent, like an update of no row). */
+    private CompletionStage<Void> change(String tenantId, String deviceId,
+            java.util.function.UnaryOperator<DeviceListing> f) {
+        rows.computeIfPresent(tenantId + "\u0000" + deviceId, (k, d) -> f.apply(d));
         return CompletableFuture.completedFuture(null);
     }
 
