@@ -413,30 +413,6 @@ class DeviceTest {
         assertEquals(Device.CommandStatus.REQUESTED, command(waiting.receiveMessage(java.time.Duration.ofSeconds(3))).status());
     }
 
-    /** A clock the test moves forward. */
-    private static final class TestClock extends Clock {
-        private Instant now = Instant.parse("2026-01-01T00:00:00Z");
-
-        void advance(java.time.Duration d) {
-            now = now.plus(d);
-        }
-
-        @Override
-        public java.time.ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(java.time.ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-    }
-
     @Test
     void offlineDevicesGetPersistentCommandsOnReconnectUntilTheirTtl() {
         TestClock clock = new TestClock();
