@@ -247,10 +247,12 @@ public final class Alarm extends EventSourcedBehaviorWithEnforcedReplies<Alarm.C
         if (s.current() != null && s.current().flapping()) {
             return flap(s, true, c.raiseKey(), at, c.replyTo());
         }
+        if (c.raiseKey() != null && c.raiseKey().equals(s.raiseKey())) {
+            // The same raise again (a retry, or the rule's owner reconciling after recovery): nothing changes,
+            // and an alarm cleared by hand since is not raised again by it.
+            return Effect().reply(c.replyTo(), new Details(s.current()));
+        }
         if (s.active()) {
-            if (c.raiseKey() != null && c.raiseKey().equals(s.raiseKey())) {
-                return Effect().reply(c.replyTo(), new Details(s.current())); // the same raise again
-            }
             return persistNotified(new Repeated(s.current().repeated(c.severity(), c.details(), at, c.ruleId(),
                     c.ruleVersion()), c.raiseKey(), at), c.replyTo());
         }

@@ -8,6 +8,7 @@ import java.util.Optional;
  * live engine and the backtest.
  *
  * @param windows every window aggregate of the rule, indexed by {@link Expr.Windowed#slot()}
+ * @param needsFacts the rule reads the device's type, labels, attributes or shadow (its trigger or expressions)
  */
 public record CompiledRule(
         String id,
@@ -18,7 +19,8 @@ public record CompiledRule(
         long holdMillis,
         long noDataMillis,
         List<Expr.Windowed> windows,
-        List<CompiledAction> actions) {
+        List<CompiledAction> actions,
+        boolean needsFacts) {
 
     /** @param onClear runs on the clear transition instead of the raise */
     public record CompiledAction(RuleDefinition.Action action, boolean onClear, ExprParser.Parsed expression,

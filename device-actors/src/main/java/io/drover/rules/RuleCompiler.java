@@ -22,7 +22,7 @@ public final class RuleCompiler {
     private static final Pattern KEY = Pattern.compile("[A-Za-z0-9_.\\-]{1,64}");
     private static final Pattern LABEL = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.:/-]{0,63}");
     private static final List<String> ACTION_TYPES =
-            List.of("alarm", "command", "desired", "publish", "webhook", "log", "derive");
+            List.of("alarm", "command", "desired", "webhook", "log", "derive");
 
     private final RulesSettings limits;
 
@@ -92,8 +92,36 @@ public final class RuleCompiler {
         if (alarms > 1) {
             throw new RuleSyntaxException("actions", 0, "expected at most one alarm action per rule");
         }
+        boolean facts = d.trigger() != null && (d.trigger().type() != null || d.trigger().labels() != null)
+                || readsDevice(condition) || readsDevice(clear)
+                || compiled.stream().anyMatch(a -> readsDevice(a.expression()));
         return new CompiledRule(id, version, d, condition, clear, holdMs, noDataMs, List.copyOf(windows),
-                List.copyOf(compiled));
+                List.copyOf(compiled), facts);
+    }
+
+    private static boolean readsDevice(ExprParser.Parsed p) {
+        return p != null && readsDevice(p.root());
+    }
+
+    private static boolean readsDevice(Expr e) {
+        if (e instanceof Expr.Ref r) {
+            return r.root() != Expr.Root.VALUES && r.root() != Expr.Root.PREV;
+        } else if (e instanceof Expr.HasLabel) {
+            return true;
+        } else if (e instanceof Expr.Exists x) {
+            return readsDevice(x.ref());
+        } else if (e instanceof Expr.Binary b) {
+            return readsDevice(b.left()) || readsDevice(b.right());
+        } else if (e instanceof Expr.Not n) {
+            return readsDevice(n.operand());
+        } else if (e instanceof Expr.Negate n) {
+            return readsDevice(n.operand());
+        } else if (e instanceof Expr.Call c) {
+            return c.args().stream().anyMatch(RuleCompiler::readsDevice);
+        } else if (e instanceof Expr.Windowed w) {
+            return readsDevice(w.of());
+        }
+        return false;
     }
 
     private void checkTrigger(RuleDefinition.Trigger t) {

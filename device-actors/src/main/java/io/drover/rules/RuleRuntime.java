@@ -175,7 +175,7 @@ public final class RuleRuntime {
     /** After recovery: statuses from the journal; windows and previous values start empty. */
     public void restore(Map<String, RuleStatus> statuses, long lastEvaluated) {
         statuses.forEach((id, s) -> {
-            PerRule p = new PerRule(new CompiledRule(id, s.version(), null, null, null, 0, 0, List.of(), List.of()));
+            PerRule p = new PerRule(new CompiledRule(id, s.version(), null, null, null, 0, 0, List.of(), List.of(), false));
             p.status = s.status();
             p.since = s.since();
             p.restored = true;

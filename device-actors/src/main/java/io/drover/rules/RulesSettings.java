@@ -18,11 +18,12 @@ public record RulesSettings(
         int flappingChanges,
         Duration flappingWindow,
         int snapshotEvery,
-        int eventTags) {
+        int eventTags,
+        Duration factsTtl) {
 
     public static RulesSettings defaults() {
         return new RulesSettings(1000, 50, 10, Duration.ofDays(1), Duration.ofHours(1), 10_000, 1024, 4096, 5,
-                Duration.ofMinutes(10), 100, 12);
+                Duration.ofMinutes(10), 100, 12, Duration.ofSeconds(5));
     }
 
     public static RulesSettings fromConfig(Config root) {
@@ -39,11 +40,17 @@ public record RulesSettings(
                 c.getInt("flapping.changes"),
                 c.getDuration("flapping.window"),
                 c.getInt("snapshot-every"),
-                c.getInt("event-tags"));
+                c.getInt("event-tags"),
+                c.getDuration("facts-ttl"));
     }
 
     public RulesSettings withFlapping(int changes, Duration window) {
         return new RulesSettings(maxRulesPerTenant, versionsKept, maxActions, maxFor, maxWindow, windowMaxSamples,
-                maxKeysTracked, maxAlarmDetailsBytes, changes, window, snapshotEvery, eventTags);
+                maxKeysTracked, maxAlarmDetailsBytes, changes, window, snapshotEvery, eventTags, factsTtl);
+    }
+
+    public RulesSettings withLimits(int rulesPerTenant, int versions, int windowSamples) {
+        return new RulesSettings(rulesPerTenant, versions, maxActions, maxFor, maxWindow, windowSamples,
+                maxKeysTracked, maxAlarmDetailsBytes, flappingChanges, flappingWindow, snapshotEvery, eventTags, factsTtl);
     }
 }

@@ -98,6 +98,8 @@ class AlarmTest {
         assertEquals(Alarm.Status.CLEARED, cleared.status());
         assertEquals("key:k2", cleared.clearedBy());
         assertEquals(cleared, clear("rule:rule-1"), "a second clear changes nothing");
+        assertEquals(Alarm.Status.CLEARED, raise("x@1").status(),
+                "the owner reconciling the same raise after recovery does not undo a clear by hand");
         Alarm.AlarmView b = raise("x@9");
         assertEquals(2, b.instance());
         assertFalse(b.acknowledged());

@@ -202,8 +202,7 @@ class RuleRuntimeTest {
 
     @Test
     void windowsAreBoundedBySamples() {
-        RulesSettings small = new RulesSettings(10, 5, 5, java.time.Duration.ofHours(1), java.time.Duration.ofHours(1), 3,
-                10, 100, 5, java.time.Duration.ofMinutes(1), 10, 4);
+        RulesSettings small = RulesSettings.defaults().withLimits(10, 5, 3);
         RuleRuntime rt = new RuleRuntime(small);
         CompiledRule rule = new RuleCompiler(small).compile("c", 1,
                 RuleDefinition.alarmRule("c", null, "count(t, 1h) >= 4", null, null, "many", null));

@@ -21,8 +21,7 @@ class RuleSetTest {
     private static final ActorTestKit testKit = ActorTestKit.create(
             EventSourcedBehaviorTestKit.config().withFallback(ConfigFactory.load()));
     private static final AtomicInteger ids = new AtomicInteger();
-    private static final RulesSettings SETTINGS = new RulesSettings(3, 3, 10, java.time.Duration.ofDays(1),
-            java.time.Duration.ofHours(1), 1000, 100, 4096, 5, java.time.Duration.ofMinutes(10), 100, 4);
+    private static final RulesSettings SETTINGS = RulesSettings.defaults().withLimits(3, 3, 1000);
 
     private EventSourcedBehaviorTestKit<RuleSet.Command, RuleSet.Event, RuleSet.State> kit;
 
