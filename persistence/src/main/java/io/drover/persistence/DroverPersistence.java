@@ -29,6 +29,8 @@ public final class DroverPersistence {
     private final ShadowHistory history;
     private final TelemetryStore telemetry;
     private final RetentionPolicy retention;
+    private final AlarmDirectory alarms;
+    private final RuleErrorStore ruleErrors;
 
     private DroverPersistence(PersistenceSettings settings, CqlSession session, ActorSystem<?> system) {
         this.settings = settings;
@@ -40,6 +42,9 @@ public final class DroverPersistence {
         this.retention = new RetentionPolicy(access, Retention.fromConfig(config),
                 config.getDuration("drover.persistence.retention.cache-ttl"),
                 config.getInt("drover.persistence.retention.max-cached-tenants"), java.time.Clock.systemUTC());
+        this.alarms = new io.drover.persistence.cassandra.CassandraAlarmDirectory(session, settings.keyspace(),
+                config.getDuration("drover.persistence.alarms.cleared-ttl"));
+        this.ruleErrors = new io.drover.persistence.cassandra.CassandraRuleErrorStore(session, settings.keyspace());
         this.telemetry = new io.drover.persistence.cassandra.CassandraTelemetryStore(session, settings.keyspace(), retention,
                 config.getDuration("drover.persistence.rollup-mark-margin"), java.time.Clock.systemUTC());
     }
@@ -98,6 +103,15 @@ public final class DroverPersistence {
 
     public TelemetryStore telemetry() {
         return telemetry;
+    }
+
+    /** Alarms by tenant and by id (the alarm-list projection writes them). */
+    public AlarmDirectory alarms() {
+        return alarms;
+    }
+
+    public RuleErrorStore ruleErrors() {
+        return ruleErrors;
     }
 
     /** Completes when Cassandra answers a trivial query within {@code timeout}. */
