@@ -1,6 +1,10 @@
 package io.drover.node;
 
 import io.drover.http.HttpApi;
+import io.drover.http.RulesApi;
+import io.drover.persistence.readside.AlarmListProjection;
+import io.drover.rules.RuleCompiler;
+import io.drover.shard.RulesSharding;
 import io.drover.mqtt.MqttGateway;
 import io.drover.telemetry.TelemetryStreams;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
@@ -17,7 +21,8 @@ import org.apache.pekko.http.javadsl.ServerBinding;
 
 /**
  * The root actor: it only calls each module's {@code init} in order — persistence (schema, on the
- * blocking dispatcher), sharding, the telemetry ingest, then the edges (HTTP, MQTT broker on the blocking dispatcher) —
+ * blocking dispatcher), sharding (devices, rules), the read-side projections, the telemetry ingest and the rules
+ * engine on its output, then the edges (HTTP, MQTT broker on the blocking dispatcher) —
  * and reports the outcome to {@code started}. A failed start stops the system.
  */
 public final class Guardian {
@@ -47,11 +52,18 @@ public final class Guardian {
                         NodeReadiness.get(system).persistence(m.persistence());
                         try {
                             DeviceClient devices = DeviceSharding.init(system);
+                            RulesSharding rules = RulesSharding.init(system);
                             DeviceListProjection.init(system, m.persistence().devices());
+                            AlarmListProjection.init(system, m.persistence().alarms());
                             PrometheusRegistry registry = new PrometheusRegistry(); // one per node
                             NodeMetrics.register(system, registry);
                             TelemetryStreams.Started telemetry = TelemetryStreams.init(system, m.persistence().telemetry(),
                                     registry);
+                            TelemetryStreams.Rules engine = TelemetryStreams.initRules(system, telemetry,
+                                    m.persistence().telemetry(), rules, devices, m.persistence().ruleErrors(), registry);
+                            RulesApi rulesApi = new RulesApi(rules.rules(), rules.alarms(),
+                                    new RuleCompiler(rules.settings()), m.persistence().ruleErrors(), engine.backtester(),
+                                    m.persistence().alarms(), rules.alarmChanges());
                             CompletableFuture<MqttGateway> mqtt = CompletableFuture.supplyAsync(() -> {
                                 try {
                                     MqttGateway g = MqttGateway.init(system, devices, telemetry.hub(), registry);
@@ -65,7 +77,7 @@ public final class Guardian {
                                     throw new java.util.concurrent.CompletionException(e);
                                 }
                             }, blocking);
-                            ctx.pipeToSelf(HttpApi.init(system, devices, m.persistence(), telemetry, registry,
+                            ctx.pipeToSelf(HttpApi.init(system, devices, m.persistence(), telemetry, rulesApi, registry,
                                             NodeReadiness.get(system))
                                             .thenCombine(mqtt, (b, g) -> new EdgesUp(m.persistence(), devices, b, g)),
                                     (up, e) -> e == null ? up : new Failed(e));

@@ -107,6 +107,8 @@ public final class DeviceRules
     private long factsAt = Long.MIN_VALUE;
     private boolean loading;
     private boolean reconcile;
+    /** Wall-clock millis when the newest evaluated message arrived (Long.MIN_VALUE: none since start). */
+    private long arrivedAt = Long.MIN_VALUE;
 
     public static Behavior<Command> create(String entityId, RulesSettings settings, RuleCatalog catalog,
             RuleEffects effects, Clock clock) {
@@ -148,7 +150,7 @@ public final class DeviceRules
         // Not the enforced-replies variant: only Observe answers, and loading stashes/unstashes around it.
         return newCommandHandlerBuilder().forAnyState()
                 .onCommand(Observe.class, this::onObserve)
-                .onCommand(Tick.class, (s, c) -> ready() ? apply(s, runtime.advance(watched, clock.millis()), null)
+                .onCommand(Tick.class, (s, c) -> ready() ? apply(s, runtime.advance(watched, eventNow()), null)
                         : Effect().none())
                 .onCommand(RulesLoaded.class, (s, c) -> {
                     loading = false;
@@ -206,8 +208,12 @@ public final class DeviceRules
         }
         List<RuleRuntime.Output> out = new ArrayList<>();
         RuleRuntime.Facts f = facts != null ? facts : RuleRuntime.Facts.of(key.deviceId());
+        long before = runtime.lastEvaluated();
         for (Message m : ordered) {
             out.addAll(runtime.observe(watched, f, m.ts(), m.values(), c.derived()));
+        }
+        if (runtime.lastEvaluated() > before) {
+            arrivedAt = clock.millis();
         }
         return apply(s, out, c.replyTo());
     }
@@ -271,10 +277,23 @@ public final class DeviceRules
         }
     }
 
+    /**
+     * The device's clock as the owner sees it: the newest message's time plus the wall time since it arrived (the
+     * wall clock before any message). Deadlines are in message time, so a device whose messages carry past times
+     * (a replay, a buffer) has its {@code for} and absence measured in its own time, as the backtest does.
+     */
+    private long eventNow() {
+        long last = runtime.lastEvaluated();
+        if (last == Long.MIN_VALUE || arrivedAt == Long.MIN_VALUE) {
+            return clock.millis();
+        }
+        return last + Math.max(0, clock.millis() - arrivedAt);
+    }
+
     private void armDeadline() {
         OptionalLong d = runtime.nextDeadline(watched);
         if (d.isPresent()) {
-            timers.startSingleTimer("deadline", new Tick(), Duration.ofMillis(Math.max(0, d.getAsLong() - clock.millis())));
+            timers.startSingleTimer("deadline", new Tick(), Duration.ofMillis(Math.max(0, d.getAsLong() - eventNow())));
         } else {
             timers.cancel("deadline");
         }

@@ -99,6 +99,47 @@ public final class RuleCompiler {
                 List.copyOf(compiled), facts);
     }
 
+    /**
+     * The telemetry keys a rule reads (values, previous values, rates, windows), or empty when any message matters to
+     * it (absence rules, conditions that read no key): what a backtest needs to load.
+     */
+    public static java.util.Set<String> keysRead(CompiledRule r) {
+        if (r.absence()) {
+            return java.util.Set.of();
+        }
+        java.util.Set<String> keys = new java.util.TreeSet<>();
+        collectKeys(r.condition() == null ? null : r.condition().root(), keys);
+        collectKeys(r.clearCondition() == null ? null : r.clearCondition().root(), keys);
+        for (CompiledRule.CompiledAction a : r.actions()) {
+            collectKeys(a.expression() == null ? null : a.expression().root(), keys);
+        }
+        return keys;
+    }
+
+    private static void collectKeys(Expr e, java.util.Set<String> keys) {
+        if (e == null) {
+            return;
+        }
+        if (e instanceof Expr.Ref ref && (ref.root() == Expr.Root.VALUES || ref.root() == Expr.Root.PREV)) {
+            keys.add(ref.path());
+        } else if (e instanceof Expr.Rate rate) {
+            keys.add(rate.key());
+        } else if (e instanceof Expr.Exists x) {
+            collectKeys(x.ref(), keys);
+        } else if (e instanceof Expr.Binary b) {
+            collectKeys(b.left(), keys);
+            collectKeys(b.right(), keys);
+        } else if (e instanceof Expr.Not n) {
+            collectKeys(n.operand(), keys);
+        } else if (e instanceof Expr.Negate n) {
+            collectKeys(n.operand(), keys);
+        } else if (e instanceof Expr.Call c) {
+            c.args().forEach(a -> collectKeys(a, keys));
+        } else if (e instanceof Expr.Windowed w) {
+            collectKeys(w.of(), keys);
+        }
+    }
+
     private static boolean readsDevice(ExprParser.Parsed p) {
         return p != null && readsDevice(p.root());
     }

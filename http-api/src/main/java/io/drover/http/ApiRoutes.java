@@ -36,12 +36,17 @@ public final class ApiRoutes {
     private final HealthRoutes health;
     private final TelemetryRoutes telemetry;
     private final LiveRoutes live;
+    private final RuleRoutes rules;
+    private final AlarmRoutes alarms;
     private final ApiMetrics metrics;
     private final RejectionHandler rejections = Problems.rejectionHandler();
 
     public ApiRoutes(Authenticator auth, DeviceApiRoutes deviceApi, DeviceRoutes devices, TenantRoutes tenants,
-            ApiKeyRoutes apiKeys, TelemetryRoutes telemetry, LiveRoutes live, HealthRoutes health, ApiMetrics metrics) {
+            ApiKeyRoutes apiKeys, TelemetryRoutes telemetry, LiveRoutes live, RuleRoutes rules, AlarmRoutes alarms,
+            HealthRoutes health, ApiMetrics metrics) {
         this.telemetry = telemetry;
+        this.rules = rules;
+        this.alarms = alarms;
         this.live = live;
         this.auth = auth;
         this.deviceApi = deviceApi;
@@ -78,6 +83,8 @@ public final class ApiRoutes {
                             devices.route(principal),
                             telemetry.tenantRoute(principal),
                             live.route(principal),
+                            rules.route(principal),
+                            alarms.route(principal),
                             tenants.route(principal),
                             apiKeys.route(principal)));
                 }))));
@@ -89,7 +96,8 @@ public final class ApiRoutes {
         StringBuilder sb = new StringBuilder();
         for (int i = 1; i < parts.length; i++) {
             String prev = parts[i - 1];
-            boolean id = prev.equals("devices") || prev.equals("tenants") || prev.equals("api-keys");
+            boolean id = prev.equals("devices") || prev.equals("tenants") || prev.equals("api-keys")
+                    || prev.equals("rules") && !parts[i].equals("test") || prev.equals("alarms");
             sb.append('/').append(id ? "{id}" : parts[i]);
             if (i > 8) {
                 break;

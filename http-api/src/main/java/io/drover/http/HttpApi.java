@@ -25,8 +25,8 @@ public final class HttpApi {
 
     public static ApiRoutes routes(ActorSystem<?> system, HttpSettings settings, DeviceClient twins, AccessStore access,
             DeviceDirectory directory, ShadowHistory history, TelemetryHub telemetry, TelemetryStore telemetryStore,
-            RetentionPolicy retention, Optional<LiveFeed> live, HealthRoutes.Readiness readiness, ApiMetrics metrics,
-            Clock clock) {
+            RetentionPolicy retention, Optional<LiveFeed> live, RulesApi rules, HealthRoutes.Readiness readiness,
+            ApiMetrics metrics, Clock clock) {
         Bodies bodies = new Bodies(settings);
         DeviceClient devices = new MeteredDeviceClient(twins, metrics);
         Authenticator auth = new Authenticator(access, settings, metrics, clock);
@@ -39,19 +39,23 @@ public final class HttpApi {
                         metrics, bodies, settings),
                 new TenantRoutes(access, keys, retention, metrics, bodies, clock),
                 new ApiKeyRoutes(access, keys, auth, metrics, bodies, clock),
-                telemetryRoutes, new LiveRoutes(system, live, devices, metrics, settings.live()),
+                telemetryRoutes, new LiveRoutes(system, live, Optional.of(rules.alarmTopic()), devices, metrics,
+                        settings.live()),
+                new RuleRoutes(rules.rules(), rules.compiler(), rules.errors(), rules.backtester(), directory, bodies,
+                        RuleRoutes.Settings.fromConfig(system.settings().config())),
+                new AlarmRoutes(rules.alarms(), rules.alarmDirectory(), clock),
                 new HealthRoutes(readiness, metrics), metrics);
     }
 
     /** Binds the API; {@code readiness} is the node's ({@code /health/ready}). */
     public static CompletionStage<ServerBinding> init(ActorSystem<?> system, DeviceClient devices,
-            DroverPersistence persistence, TelemetryStreams.Started telemetry, PrometheusRegistry registry,
+            DroverPersistence persistence, TelemetryStreams.Started telemetry, RulesApi rules, PrometheusRegistry registry,
             HealthRoutes.Readiness readiness) {
         HttpSettings settings = HttpSettings.fromConfig(system.settings().config());
         ApiMetrics metrics = new ApiMetrics(registry, true);
         ApiRoutes routes = routes(system, settings, devices, persistence.access(), persistence.devices(),
                 persistence.history(), telemetry.hub(), persistence.telemetry(), persistence.retention(),
-                Optional.of(telemetry.live()), readiness, metrics, Clock.systemUTC());
+                Optional.of(telemetry.live()), rules, readiness, metrics, Clock.systemUTC());
         return Http.get(system).newServerAt(settings.interfaceName(), settings.port())
                 .bind(routes.route())
                 .thenApply(b -> b.addToCoordinatedShutdown(settings.shutdownDeadline(), system));

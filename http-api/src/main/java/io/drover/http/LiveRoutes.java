@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.drover.device.Device;
 import io.drover.device.DeviceKey;
+import io.drover.rules.Alarm;
 import io.drover.persistence.TelemetrySample;
 import io.drover.shard.DeviceClient;
 import io.drover.telemetry.LiveFeed;
@@ -25,6 +26,7 @@ import java.util.concurrent.CompletionStage;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.pubsub.Topic;
 import org.apache.pekko.http.javadsl.model.ws.Message;
 import org.apache.pekko.http.javadsl.model.ws.TextMessage;
 import org.apache.pekko.http.javadsl.server.Route;
@@ -40,7 +42,9 @@ import org.apache.pekko.stream.javadsl.Source;
  * {@code GET /api/v1/ws}: live telemetry over a WebSocket (API key auth, tenant-scoped).
  *
  * <p>Client → server (text frames, JSON): {@code {"type":"subscribe","id":"r1","deviceIds":["d1"],"keys":["t"]}}
- * ({@code keys} optional: all keys) and {@code {"type":"unsubscribe","id":"r2","deviceIds":["d1"]}}.
+ * ({@code keys} optional: all keys) and {@code {"type":"unsubscribe","id":"r2","deviceIds":["d1"]}};
+ * {@code {"type":"subscribe","alarms":true}} (and unsubscribe) for the tenant's alarm changes, pushed as
+ * {@code {"type":"alarm","alarm":{…as GET /api/v1/alarms/{id}}}}.
  * Server → client: {@code subscribed}/{@code unsubscribed} acknowledgements, {@code telemetry} frames
  * ({@code {"type":"telemetry","deviceId":..,"series":{"t":[{"ts":..,"value":..}]}}}), and {@code error}
  * frames with a stable {@code code}: a malformed message gets an error frame and the socket stays open.
@@ -57,20 +61,26 @@ public final class LiveRoutes {
 
     private record Unsubscribe(String id, List<String> deviceIds) implements Control {}
 
+    /** Alarm changes of the tenant on or off. */
+    private record AlarmSubscription(String id, boolean on) implements Control {}
+
     private record ErrorFrame(String id, String code, String detail) implements Control {}
 
     private final ActorSystem<?> system;
     private final Optional<LiveFeed> live;
+    private final Optional<org.apache.pekko.actor.typed.ActorRef<Topic.Command<Alarm.Changed>>> alarms;
     private final DeviceClient devices;
     private final ApiMetrics metrics;
     private final HttpSettings.Live settings;
     private final Counter closedSlow;
     private final Counter clientErrors;
 
-    public LiveRoutes(ActorSystem<?> system, Optional<LiveFeed> live, DeviceClient devices, ApiMetrics metrics,
-            HttpSettings.Live settings) {
+    public LiveRoutes(ActorSystem<?> system, Optional<LiveFeed> live,
+            Optional<org.apache.pekko.actor.typed.ActorRef<Topic.Command<Alarm.Changed>>> alarms, DeviceClient devices,
+            ApiMetrics metrics, HttpSettings.Live settings) {
         this.system = system;
         this.live = live;
+        this.alarms = alarms;
         this.devices = devices;
         this.metrics = metrics;
         this.settings = settings;
@@ -99,8 +109,9 @@ public final class LiveRoutes {
                 .preMaterialize(system);
         ActorRef self = out.first();
         Map<String, Set<String>> subscriptions = new HashMap<>(); // only touched by the outgoing stage below
+        boolean[] alarmsOn = {false}; // likewise
         Source<Message, NotUsed> outgoing = out.second()
-                .mapConcat(m -> handle(tenant, feed, self, subscriptions, m))
+                .mapConcat(m -> handle(tenant, feed, self, subscriptions, alarmsOn, m))
                 .recoverWithRetries(1, BufferOverflowException.class, () -> {
                     closedSlow.inc();
                     return Source.single(frame(error(null, "slow-consumer",
@@ -114,7 +125,38 @@ public final class LiveRoutes {
         return Flow.fromSinkAndSourceCoupled(incoming, outgoing);
     }
 
-    private List<Message> handle(String tenant, LiveFeed feed, ActorRef self, Map<String, Set<String>> subs, Object m) {
+    private List<Message> handle(String tenant, LiveFeed feed, ActorRef self, Map<String, Set<String>> subs,
+            boolean[] alarmsOn, Object m) {
+        if (m instanceof Alarm.Changed c) {
+            if (!alarmsOn[0] || !c.alarm().tenantId().equals(tenant)) {
+                return List.of();
+            }
+            ObjectNode body = ApiJson.MAPPER.createObjectNode();
+            body.put("type", "alarm");
+            body.set("alarm", ApiJson.MAPPER.valueToTree(RuleDtos.AlarmDto.of(c.alarm())));
+            return List.of(frame(body));
+        }
+        if (m instanceof AlarmSubscription a) {
+            if (alarms.isEmpty()) {
+                return List.of(frame(error(a.id(), "alarms-unavailable", "alarms are not available on this node")));
+            }
+            if (a.on() && !alarmsOn[0]) {
+                // The topic watches the socket's actor: it forgets the socket when the socket ends.
+                alarms.get().tell(Topic.subscribe(org.apache.pekko.actor.typed.javadsl.Adapter.toTyped(self)
+                        .<Alarm.Changed>unsafeUpcast()));
+            } else if (!a.on() && alarmsOn[0]) {
+                alarms.get().tell(Topic.unsubscribe(org.apache.pekko.actor.typed.javadsl.Adapter.toTyped(self)
+                        .<Alarm.Changed>unsafeUpcast()));
+            }
+            alarmsOn[0] = a.on();
+            ObjectNode n = ApiJson.MAPPER.createObjectNode();
+            n.put("type", a.on() ? "subscribed" : "unsubscribed");
+            if (a.id() != null) {
+                n.put("id", a.id());
+            }
+            n.put("alarms", true);
+            return List.of(frame(n));
+        }
         if (m instanceof LiveFeed.Samples s) {
             Set<String> keys = subs.get(s.deviceId());
             if (keys == null || !s.tenantId().equals(tenant)) {
@@ -201,6 +243,12 @@ public final class LiveRoutes {
         String type = node.path("type").asText("");
         if (!type.equals("subscribe") && !type.equals("unsubscribe")) {
             return done(new ErrorFrame(id, "unknown-type", "type is subscribe or unsubscribe"));
+        }
+        if (node.has("alarms")) {
+            if (!node.get("alarms").isBoolean() || !node.get("alarms").booleanValue() || node.has("deviceIds")) {
+                return done(new ErrorFrame(id, "invalid-message", "alarms is true, in a message without deviceIds"));
+            }
+            return done(new AlarmSubscription(id, type.equals("subscribe")));
         }
         List<String> ids = new ArrayList<>();
         JsonNode idsNode = node.get("deviceIds");

@@ -87,6 +87,14 @@ public final class Problems {
             metrics.rejected("body-too-large");
             return response(StatusCodes.PAYLOAD_TOO_LARGE, "body-too-large", "the request body is too large", null);
         }
+        if (t instanceof io.drover.shard.RuleClient.Rejected r) {
+            return ruleRejected(r.rejection());
+        }
+        if (t instanceof io.drover.shard.AlarmClient.Rejected a) {
+            return a.code() == io.drover.rules.Alarm.Rejection.NOT_FOUND
+                    ? response(StatusCodes.NOT_FOUND, "alarm-not-found", a.getMessage(), null)
+                    : response(StatusCodes.CONFLICT, "alarm-superseded", a.getMessage(), null);
+        }
         if (t instanceof TimeoutException || t instanceof com.datastax.oss.driver.api.core.DriverTimeoutException) {
             metrics.rejected("timeout");
             return response(StatusCodes.SERVICE_UNAVAILABLE, "timeout",
@@ -108,6 +116,21 @@ public final class Problems {
         return response(StatusCodes.INTERNAL_SERVER_ERROR, "internal-error",
                 "something went wrong inside Drover; quote the correlation id when reporting it",
                 Map.of("correlationId", correlationId));
+    }
+
+    /** The rule set's rejections, one stable code each. */
+    private static HttpResponse ruleRejected(io.drover.rules.RuleSet.Rejected r) {
+        return switch (r.code()) {
+            case NOT_FOUND -> response(StatusCodes.NOT_FOUND, "rule-not-found", r.message(), null);
+            case ALREADY_EXISTS -> response(StatusCodes.CONFLICT, "rule-exists", r.message(), null);
+            case INVALID_RULE -> {
+                ApiProblem p = RuleRoutes.invalid(r.field(), r.position(), r.message());
+                yield response(p.status(), p.code(), p.getMessage(), p.extra());
+            }
+            case VERSION_MISMATCH -> response(StatusCodes.PRECONDITION_FAILED, "version-mismatch", r.message(), null);
+            case VERSION_NOT_FOUND -> response(StatusCodes.NOT_FOUND, "rule-version-not-found", r.message(), null);
+            case TOO_MANY_RULES -> response(StatusCodes.CONFLICT, "too-many-rules", r.message(), null);
+        };
     }
 
     public static ExceptionHandler exceptionHandler(String correlationId, ApiMetrics metrics) {

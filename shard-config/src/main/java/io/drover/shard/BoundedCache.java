@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 
 /**
@@ -19,19 +20,30 @@ public final class BoundedCache<K, V> {
     private final long ttlNanos;
     private final LongSupplier nanoTime;
     private final LinkedHashMap<K, Entry<V>> map;
+    private final Consumer<V> onEvict;
 
     public BoundedCache(int maxEntries, Duration ttl) {
-        this(maxEntries, ttl, System::nanoTime);
+        this(maxEntries, ttl, System::nanoTime, v -> {});
     }
 
-    BoundedCache(int maxEntries, Duration ttl, LongSupplier nanoTime) {
+    /** {@code onEvict} sees each value that leaves because the cache is full or its entry expired. */
+    public BoundedCache(int maxEntries, Duration ttl, Consumer<V> onEvict) {
+        this(maxEntries, ttl, System::nanoTime, onEvict);
+    }
+
+    BoundedCache(int maxEntries, Duration ttl, LongSupplier nanoTime, Consumer<V> onEvict) {
         this.maxEntries = maxEntries;
         this.ttlNanos = ttl.toNanos();
         this.nanoTime = nanoTime;
+        this.onEvict = onEvict;
         this.map = new LinkedHashMap<>(16, 0.75f, true) {
             @Override
             protected boolean removeEldestEntry(Map.Entry<K, Entry<V>> eldest) {
-                return size() > BoundedCache.this.maxEntries;
+                boolean full = size() > BoundedCache.this.maxEntries;
+                if (full) {
+                    BoundedCache.this.onEvict.accept(eldest.getValue().value());
+                }
+                return full;
             }
         };
     }
@@ -43,6 +55,7 @@ public final class BoundedCache<K, V> {
         }
         if (nanoTime.getAsLong() - e.expiresAt() > 0) {
             map.remove(key);
+            onEvict.accept(e.value());
             return Optional.empty();
         }
         return Optional.of(e.value());
@@ -54,6 +67,17 @@ public final class BoundedCache<K, V> {
 
     public synchronized void invalidate(K key) {
         map.remove(key);
+    }
+
+    /** The value for {@code key}, made by {@code make} when absent or expired. */
+    public synchronized V computeIfAbsent(K key, java.util.function.Function<K, V> make) {
+        Optional<V> v = get(key);
+        if (v.isPresent()) {
+            return v.get();
+        }
+        V made = make.apply(key);
+        put(key, made);
+        return made;
     }
 
     public synchronized int size() {

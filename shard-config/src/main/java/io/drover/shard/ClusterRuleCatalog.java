@@ -46,20 +46,34 @@ public final class ClusterRuleCatalog implements RuleCatalog {
         if (c.isPresent() && c.get().setVersion() >= atLeast) {
             return CompletableFuture.completedFuture(c.get());
         }
-        return loading.computeIfAbsent(tenantId, t -> {
-            CompletableFuture<TenantRules> f = new CompletableFuture<>();
-            rules.all(t).whenComplete((all, err) -> {
-                loading.remove(t);
-                if (err != null) {
-                    f.completeExceptionally(err);
-                    return;
-                }
+        // Not computeIfAbsent: the reply may already be there when the callback is attached, and a callback that
+        // removes the entry from inside computeIfAbsent's own mapping function fails ("recursive update"), leaving a
+        // load that never completes.
+        CompletableFuture<TenantRules> mine = new CompletableFuture<>();
+        CompletableFuture<TenantRules> running = loading.putIfAbsent(tenantId, mine);
+        if (running != null) {
+            return running;
+        }
+        rules.all(tenantId).whenComplete((all, err) -> {
+            loading.remove(tenantId, mine);
+            if (err != null) {
+                mine.completeExceptionally(err);
+                return;
+            }
+            try {
                 TenantRules compiled = compile(all);
-                cache.put(t, compiled);
-                f.complete(compiled);
-            });
-            return f;
+                cache.put(tenantId, compiled);
+                mine.complete(compiled);
+            } catch (RuntimeException e) {
+                mine.completeExceptionally(e);
+            }
         });
+        return mine;
+    }
+
+    /** The tenant's rules changed through this node: the next lookup loads again. */
+    public void invalidate(String tenantId) {
+        cache.invalidate(tenantId);
     }
 
     /** A change was published: the next lookup loads again. */

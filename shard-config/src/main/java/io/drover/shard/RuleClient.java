@@ -33,6 +33,7 @@ public final class RuleClient {
 
     private final ClusterSharding sharding;
     private final Duration timeout;
+    private volatile java.util.function.Consumer<String> changed = t -> {};
 
     RuleClient(ClusterSharding sharding, Duration timeout) {
         this.sharding = sharding;
@@ -53,30 +54,41 @@ public final class RuleClient {
                 });
     }
 
+    void onChange(java.util.function.Consumer<String> listener) {
+        this.changed = listener;
+    }
+
+    private CompletionStage<RuleSet.RuleView> changing(String tenantId, CompletionStage<RuleSet.RuleView> change) {
+        return change.thenApply(v -> {
+            changed.accept(tenantId);
+            return v;
+        });
+    }
+
     public CompletionStage<RuleSet.RuleView> create(String tenantId, String ruleId, RuleDefinition d, String by) {
-        return ask(tenantId, r -> new RuleSet.Create(ruleId, d, by, r), RuleSet.RuleDetails.class)
-                .thenApply(RuleSet.RuleDetails::rule);
+        return changing(tenantId, ask(tenantId, r -> new RuleSet.Create(ruleId, d, by, r), RuleSet.RuleDetails.class)
+                .thenApply(RuleSet.RuleDetails::rule));
     }
 
     public CompletionStage<RuleSet.RuleView> update(String tenantId, String ruleId, RuleDefinition d,
             Optional<Integer> expectedVersion, String by) {
-        return ask(tenantId, r -> new RuleSet.Update(ruleId, d, expectedVersion, by, r), RuleSet.RuleDetails.class)
-                .thenApply(RuleSet.RuleDetails::rule);
+        return changing(tenantId, ask(tenantId, r -> new RuleSet.Update(ruleId, d, expectedVersion, by, r),
+                RuleSet.RuleDetails.class).thenApply(RuleSet.RuleDetails::rule));
     }
 
     public CompletionStage<RuleSet.RuleView> setEnabled(String tenantId, String ruleId, boolean enabled, String by) {
-        return ask(tenantId, r -> new RuleSet.SetEnabled(ruleId, enabled, by, r), RuleSet.RuleDetails.class)
-                .thenApply(RuleSet.RuleDetails::rule);
+        return changing(tenantId, ask(tenantId, r -> new RuleSet.SetEnabled(ruleId, enabled, by, r),
+                RuleSet.RuleDetails.class).thenApply(RuleSet.RuleDetails::rule));
     }
 
     public CompletionStage<RuleSet.RuleView> rollback(String tenantId, String ruleId, int version, String by) {
-        return ask(tenantId, r -> new RuleSet.Rollback(ruleId, version, by, r), RuleSet.RuleDetails.class)
-                .thenApply(RuleSet.RuleDetails::rule);
+        return changing(tenantId, ask(tenantId, r -> new RuleSet.Rollback(ruleId, version, by, r),
+                RuleSet.RuleDetails.class).thenApply(RuleSet.RuleDetails::rule));
     }
 
     public CompletionStage<RuleSet.RuleView> delete(String tenantId, String ruleId, String by) {
-        return ask(tenantId, r -> new RuleSet.Delete(ruleId, by, r), RuleSet.RuleDetails.class)
-                .thenApply(RuleSet.RuleDetails::rule);
+        return changing(tenantId, ask(tenantId, r -> new RuleSet.Delete(ruleId, by, r), RuleSet.RuleDetails.class)
+                .thenApply(RuleSet.RuleDetails::rule));
     }
 
     public CompletionStage<RuleSet.RuleView> get(String tenantId, String ruleId) {

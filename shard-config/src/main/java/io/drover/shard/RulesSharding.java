@@ -59,6 +59,8 @@ public final class RulesSharding {
         this.alarms = new AlarmClient(sharding, shardSettings.askTimeout());
         this.catalog = new ClusterRuleCatalog(rules, new RuleCompiler(rulesSettings), settings.catalogTenants(),
                 settings.catalogTtl());
+        // A change made through this node is seen by its catalog at once; other nodes hear of it on the topic.
+        rules.onChange(catalog::invalidate);
         ActorRef<Topic.Command<RuleSet.SetChanged>> setChanges = system.systemActorOf(
                 Topic.create(RuleSet.SetChanged.class, RuleSet.CHANGES_TOPIC), "rule-set-changes", Props.empty());
         this.alarmChanges = system.systemActorOf(Topic.create(Alarm.Changed.class, Alarm.CHANGES_TOPIC), "alarm-changes",
@@ -98,8 +100,9 @@ public final class RulesSharding {
         Entity<DeviceRules.Command, ?> e = Entity.of(DeviceRules.ENTITY_TYPE_KEY,
                         ctx -> DeviceRules.create(ctx.getEntityId(), rulesSettings, catalog, effects, Clock.systemUTC()))
                 .withMessageExtractor(new HashCodeMessageExtractor<>(shardSettings.numberOfShards()));
-        ClusterShardingSettings s = ClusterShardingSettings.create(system)
-                .withPassivateIdleEntityAfter(settings.ownerIdleTimeout());
+        ClusterShardingSettings base = ClusterShardingSettings.create(system);
+        ClusterShardingSettings s = base.withPassivationStrategy(
+                base.passivationStrategySettings().withIdleEntityPassivation(settings.ownerIdleTimeout()));
         if (!shardSettings.role().isEmpty()) {
             s = s.withRole(shardSettings.role());
         }

@@ -30,6 +30,13 @@ public final class LiveFeed {
         return "telemetry:" + tenantId + ":" + deviceId;
     }
 
+    /** Publishes every message the hub stores (its output; a tell per message, so it never slows the hub). */
+    public LiveFeed follow(TelemetryHub hub, ActorSystem<?> system) {
+        hub.stored().named("live-feed")
+                .runForeach(s -> publish(new Samples(s.tenantId(), s.deviceId(), s.samples())), system);
+        return this;
+    }
+
     void publish(Samples samples) {
         mediator.tell(new DistributedPubSubMediator.Publish(topic(samples.tenantId(), samples.deviceId()), samples),
                 ActorRef.noSender());

@@ -17,12 +17,14 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ThreadLocalRandom;
 import org.apache.pekko.Done;
+import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.japi.Pair;
 import org.apache.pekko.pattern.Patterns;
 import org.apache.pekko.stream.BoundedSourceQueue;
 import org.apache.pekko.stream.KillSwitches;
 import org.apache.pekko.stream.QueueOfferResult;
+import org.apache.pekko.stream.javadsl.BroadcastHub;
 import org.apache.pekko.stream.UniqueKillSwitch;
 import org.apache.pekko.stream.javadsl.Keep;
 import org.apache.pekko.stream.javadsl.Sink;
@@ -36,9 +38,12 @@ import org.slf4j.LoggerFactory;
  * parallelism (raw rows, latest values, rollup pending marks). Each message's future completes only when
  * its samples are durable — that is when the device gets its PUBACK (or HTTP answer), so a slow Cassandra
  * slows the acknowledgements: the writer backpressures the queue, a full queue refuses (the device is not
- * acknowledged and sends again). Out, once durable: live subscribers (cluster-wide pub-sub) and the
- * rollup tracker; a tick recomputes due rollup windows, a sweeper those left pending by a stopped node.
- * No stage fails the stream; a failed write fails only its messages.
+ * acknowledged and sends again). Out, once durable: the rollup tracker, and the hub's one output,
+ * {@link #stored()}: every stored message, in the order its batch completed, for the consumers that subscribe
+ * (the live feed, the rules engine). The output is bounded ({@code output-buffer} messages): the slowest consumer
+ * backpressures the writer, so nothing stored is dropped on the way to the rules; a consumer that must never slow
+ * the ingest (the live feed) is cheap and does its own dropping. A tick recomputes due rollup windows, a sweeper
+ * those left pending by a stopped node. No stage fails the stream; a failed write fails only its messages.
  */
 public final class TelemetryHub {
 
@@ -51,7 +56,13 @@ public final class TelemetryHub {
         }
     }
 
-    private record Pending(List<TelemetrySample> samples, CompletableFuture<Void> done) {}
+    /**
+     * One stored message of one device (all its samples share tenant and device). {@code derived}: written by a
+     * rule's derive action.
+     */
+    public record Stored(String tenantId, String deviceId, List<TelemetrySample> samples, boolean derived) {}
+
+    private record Pending(List<TelemetrySample> samples, CompletableFuture<Void> done, boolean derived) {}
 
     private final BoundedSourceQueue<Pending> queue;
     private final CompletionStage<Done> finished;
@@ -59,7 +70,7 @@ public final class TelemetryHub {
     private final TelemetryStore store;
     private final TelemetryCodec codec;
     private final RollupTracker tracker;
-    private final Optional<LiveFeed> live;
+    private final Source<Stored, NotUsed> stored;
     private final Clock clock;
     private final ActorSystem<?> system;
     private final int writeAttempts;
@@ -69,13 +80,12 @@ public final class TelemetryHub {
     private final Counter recomputed;
 
     /** Starts the streams; stop them with {@link #drain} (the node does so in coordinated shutdown). */
-    public TelemetryHub(ActorSystem<?> system, TelemetryStore store, TelemetrySettings settings, Optional<LiveFeed> live,
+    public TelemetryHub(ActorSystem<?> system, TelemetryStore store, TelemetrySettings settings,
             PrometheusRegistry registry, Clock clock) {
         this.store = store;
         this.system = system;
         this.writeAttempts = settings.writeAttempts();
         this.writeBackoff = settings.writeBackoff();
-        this.live = live;
         this.clock = clock;
         this.codec = new TelemetryCodec(settings.maxPayloadBytes(), settings.maxClockSkew());
         TelemetrySettings.Rollups r = settings.rollups();
@@ -90,13 +100,20 @@ public final class TelemetryHub {
         Gauge tracked = Gauge.builder().name("drover_telemetry_rollup_windows_tracked")
                 .help("Rollup windows this node will recompute when due").register(registry);
 
-        Pair<BoundedSourceQueue<Pending>, CompletionStage<Done>> run = Source.<Pending>queue(settings.queueSize())
-                .groupedWithin(settings.batchSize(), settings.batchWindow())
-                .mapAsyncUnordered(settings.writeParallelism(), this::write)
-                .toMat(Sink.ignore(), Keep.both())
-                .run(system);
-        this.queue = run.first();
-        this.finished = run.second();
+        Pair<Pair<BoundedSourceQueue<Pending>, CompletionStage<Done>>, Source<Stored, NotUsed>> run =
+                Source.<Pending>queue(settings.queueSize())
+                        .groupedWithin(settings.batchSize(), settings.batchWindow())
+                        .mapAsyncUnordered(settings.writeParallelism(), this::write)
+                        .named("telemetry-writer")
+                        .mapConcat(batch -> batch)
+                        .watchTermination(Keep.both())
+                        .toMat(BroadcastHub.of(Stored.class, settings.outputBuffer()), Keep.both())
+                        .run(system);
+        this.queue = run.first().first();
+        this.finished = run.first().second();
+        this.stored = run.second();
+        // Keeps the output flowing while no other consumer is attached (a hub without consumers backpressures).
+        stored.runWith(Sink.ignore(), system);
 
         background.add(Source.tick(r.tick(), r.tick(), "tick")
                 .mapConcat(t -> {
@@ -129,7 +146,7 @@ public final class TelemetryHub {
                 .run(system));
     }
 
-    private CompletionStage<Done> write(List<Pending> batch) {
+    private CompletionStage<List<Stored>> write(List<Pending> batch) {
         List<TelemetrySample> all = new ArrayList<>();
         batch.forEach(p -> all.addAll(p.samples()));
         RollupTracker.Begun begun = tracker.begin(all, clock.millis());
@@ -144,20 +161,17 @@ public final class TelemetryHub {
         }, Math.max(0, writeAttempts - 1), writeBackoff, writeBackoff.multipliedBy(8), 0.2, system)); // retries after the first
         return written.handle((ok, err) -> {
             tracker.end(begun.touched());
+            List<Stored> out = err == null ? new ArrayList<>(batch.size()) : List.of();
             for (Pending p : batch) {
                 if (err == null) {
                     p.done().complete(null);
+                    TelemetrySample first = p.samples().get(0);
+                    out.add(new Stored(first.tenantId(), first.deviceId(), p.samples(), p.derived()));
                 } else {
                     p.done().completeExceptionally(err);
                 }
             }
-            if (err == null && live.isPresent()) {
-                for (Pending p : batch) {
-                    TelemetrySample first = p.samples().get(0);
-                    live.get().publish(new LiveFeed.Samples(first.tenantId(), first.deviceId(), p.samples()));
-                }
-            }
-            return Done.getInstance();
+            return out;
         });
     }
 
@@ -184,7 +198,12 @@ public final class TelemetryHub {
 
     /** Completes when the samples are durable; fails with {@link Overloaded} when the queue is full. */
     public CompletionStage<Void> submit(List<TelemetrySample> samples) {
-        Pending p = new Pending(samples, new CompletableFuture<>());
+        return submit(samples, false);
+    }
+
+    /** As {@link #submit(List)}; {@code derived}: the samples come from a rule's derive action. */
+    public CompletionStage<Void> submit(List<TelemetrySample> samples, boolean derived) {
+        Pending p = new Pending(samples, new CompletableFuture<>(), derived);
         QueueOfferResult r = queue.offer(p);
         queueDepth.set(queue.size());
         if (r == QueueOfferResult.enqueued()) {
@@ -193,6 +212,14 @@ public final class TelemetryHub {
         refused.inc();
         return CompletableFuture.failedFuture(r == QueueOfferResult.dropped() ? new Overloaded()
                 : new IllegalStateException("telemetry ingest is stopped"));
+    }
+
+    /**
+     * The hub's output: every message once it is stored. Each materialization is one more consumer; attach them
+     * before the edges start taking messages (what was stored before a consumer attached, it does not see).
+     */
+    public Source<Stored, NotUsed> stored() {
+        return stored;
     }
 
     /** The payload rules every edge shares (MQTT and HTTP). */

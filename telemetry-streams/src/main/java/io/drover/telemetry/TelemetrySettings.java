@@ -6,7 +6,14 @@ import java.time.Duration;
 /** Settings of {@code drover.telemetry}, read once. */
 public record TelemetrySettings(
         int maxPayloadBytes, Duration maxClockSkew, int queueSize, int batchSize, Duration batchWindow,
-        int writeParallelism, int writeAttempts, Duration writeBackoff, Rollups rollups) {
+        int writeParallelism, int writeAttempts, Duration writeBackoff, Rollups rollups, int outputBuffer) {
+
+    /** With the default output buffer (tests). */
+    public TelemetrySettings(int maxPayloadBytes, Duration maxClockSkew, int queueSize, int batchSize,
+            Duration batchWindow, int writeParallelism, int writeAttempts, Duration writeBackoff, Rollups rollups) {
+        this(maxPayloadBytes, maxClockSkew, queueSize, batchSize, batchWindow, writeParallelism, writeAttempts,
+                writeBackoff, rollups, 256);
+    }
 
     /** {@code drover.telemetry.rollups}; {@code markMargin} is {@code drover.persistence.rollup-mark-margin}. */
     public record Rollups(Duration grace, Duration markMargin, Duration tick, int parallelism, int maxTrackedWindows,
@@ -26,6 +33,7 @@ public record TelemetrySettings(
                 c.getDuration("write-backoff"),
                 new Rollups(r.getDuration("grace"), root.getDuration("drover.persistence.rollup-mark-margin"),
                         r.getDuration("tick"), r.getInt("parallelism"), r.getInt("max-tracked-windows"),
-                        r.getDuration("sweep-interval"), r.getDuration("sweep-after"), r.getInt("sweep-batch")));
+                        r.getDuration("sweep-interval"), r.getDuration("sweep-after"), r.getInt("sweep-batch")),
+                c.getInt("output-buffer"));
     }
 }

@@ -60,8 +60,8 @@ class RollupPropertyTest {
         TelemetrySettings settings = new TelemetrySettings(16 * 1024, Duration.ofHours(1), 10_000, 50, Duration.ofMillis(5), 4, 3, Duration.ofMillis(50),
                 new TelemetrySettings.Rollups(Duration.ofMillis(100), Duration.ofMillis(300), Duration.ofMillis(100), 4,
                         100_000, Duration.ofHours(1), Duration.ofHours(1), 500));
-        nodeA = new TelemetryHub(system, store, settings, Optional.empty(), new PrometheusRegistry(), Clock.systemUTC());
-        nodeB = new TelemetryHub(system, store, settings, Optional.empty(), new PrometheusRegistry(), Clock.systemUTC());
+        nodeA = new TelemetryHub(system, store, settings, new PrometheusRegistry(), Clock.systemUTC());
+        nodeB = new TelemetryHub(system, store, settings, new PrometheusRegistry(), Clock.systemUTC());
     }
 
     @AfterContainer
@@ -143,7 +143,7 @@ class RollupPropertyTest {
         TelemetrySettings sweeping = new TelemetrySettings(16 * 1024, Duration.ofHours(1), 1000, 50, Duration.ofMillis(5), 4, 3, Duration.ofMillis(50),
                 new TelemetrySettings.Rollups(Duration.ofMillis(100), Duration.ofMillis(300), Duration.ofMillis(100), 4,
                         100_000, Duration.ofMillis(300), Duration.ofMillis(500), 500));
-        TelemetryHub survivor = new TelemetryHub(system, store, sweeping, Optional.empty(), new PrometheusRegistry(),
+        TelemetryHub survivor = new TelemetryHub(system, store, sweeping, new PrometheusRegistry(),
                 Clock.systemUTC());
         try {
             Map<Instant, Rollup> minutes = bruteForce(samples, Resolution.MINUTE);

@@ -89,7 +89,7 @@ class TelemetryHubTest {
         TelemetrySettings s = new TelemetrySettings(16 * 1024, Duration.ofHours(1), queueSize, 10, Duration.ofMillis(1), 2, 3,
                 Duration.ofMillis(10), new TelemetrySettings.Rollups(Duration.ofSeconds(1), Duration.ofSeconds(1),
                 Duration.ofSeconds(1), 1, 1000, Duration.ofHours(1), Duration.ofHours(1), 10));
-        return new TelemetryHub(testKit.system(), store, s, Optional.empty(), new PrometheusRegistry(), Clock.systemUTC());
+        return new TelemetryHub(testKit.system(), store, s, new PrometheusRegistry(), Clock.systemUTC());
     }
 
     private static List<TelemetrySample> msg(int i) {

@@ -10,6 +10,12 @@ import io.drover.http.ApiKeys;
 import io.drover.http.ApiMetrics;
 import io.drover.http.HttpApi;
 import io.drover.http.HttpSettings;
+import io.drover.http.RulesApi;
+import io.drover.rules.Alarm;
+import io.drover.rules.RuleCompiler;
+import io.drover.rules.RulesSettings;
+import io.drover.shard.RulesSharding;
+import io.drover.telemetry.TelemetryStreams;
 import io.drover.persistence.ApiKey;
 import io.drover.persistence.ShadowHistory;
 import io.drover.persistence.readside.DeviceListProjection;
@@ -58,6 +64,8 @@ public final class ApiTestServer implements AutoCloseable {
     public final InMemoryAccessStore access = new InMemoryAccessStore();
     public final InMemoryDeviceDirectory directory = new InMemoryDeviceDirectory();
     public final InMemoryTelemetryStore telemetry = new InMemoryTelemetryStore();
+    public final InMemoryAlarmDirectory alarms = new InMemoryAlarmDirectory();
+    public final InMemoryRuleErrorStore ruleErrors = new InMemoryRuleErrorStore();
     public final String platformKey;
     public final TelemetryHub hub;
     public final LiveFeed live;
@@ -103,17 +111,33 @@ public final class ApiTestServer implements AutoCloseable {
                         : DeviceListProjection.apply(directory, e.persistenceId(), (Device.Event) e.event())
                                 .thenApply(d -> applied.put(e.persistenceId(), e.sequenceNr())))
                 .runWith(org.apache.pekko.stream.javadsl.Sink.ignore(), system);
+        // the alarm list as the node runs it (every alarm event carries the alarm it left)
+        var alarmTags = Alarm.eventTags(RulesSettings.fromConfig(config).eventTags());
+        Map<String, Long> alarmsApplied = new java.util.HashMap<>(); // stream-confined
+        org.apache.pekko.stream.javadsl.Source.tick(Duration.ZERO, Duration.ofMillis(50), "tick")
+                .flatMapConcat(t -> org.apache.pekko.stream.javadsl.Source.from(alarmTags)
+                        .flatMapConcat(tag -> journal.currentEventsByTag(tag, org.apache.pekko.persistence.query.Offset.noOffset())))
+                .mapAsync(1, e -> e.sequenceNr() <= alarmsApplied.getOrDefault(e.persistenceId(), 0L)
+                        ? CompletableFuture.completedFuture(null)
+                        : alarms.upsert(((Alarm.Event) e.event()).alarm())
+                                .thenApply(d -> alarmsApplied.put(e.persistenceId(), e.sequenceNr())))
+                .runWith(org.apache.pekko.stream.javadsl.Sink.ignore(), system);
         DeviceClient devices = new SlowAware(real);
         HttpSettings settings = HttpSettings.fromConfig(config);
         ShadowHistory history = new ShadowHistory(system, journal);
         ApiMetrics metrics = new ApiMetrics(new PrometheusRegistry(), false);
-        live = new LiveFeed(system);
-        hub = new TelemetryHub(system, telemetry, TelemetrySettings.fromConfig(config), Optional.of(live),
-                new PrometheusRegistry(), Clock.systemUTC());
+        hub = new TelemetryHub(system, telemetry, TelemetrySettings.fromConfig(config), new PrometheusRegistry(),
+                Clock.systemUTC());
+        live = new LiveFeed(system).follow(hub, system);
+        RulesSharding rules = RulesSharding.init(system);
+        TelemetryStreams.Rules engine = TelemetryStreams.initRules(system, new TelemetryStreams.Started(hub, live),
+                telemetry, rules, real, ruleErrors, new PrometheusRegistry());
+        RulesApi rulesApi = new RulesApi(rules.rules(), rules.alarms(), new RuleCompiler(rules.settings()), ruleErrors,
+                engine.backtester(), alarms, rules.alarmChanges());
         RetentionPolicy retention = new RetentionPolicy(access, Retention.fromConfig(config), Duration.ofSeconds(1), 100,
                 Clock.systemUTC());
         var routes = HttpApi.routes(system, settings, devices, access, directory, history, hub, telemetry, retention,
-                Optional.of(live),
+                Optional.of(live), rulesApi,
                 () -> CompletableFuture.completedFuture(Map.of("cassandra", true,
                         "cluster-member-up", cluster.selfMember().status() == MemberStatus.up())),
                 metrics, Clock.systemUTC());

@@ -75,7 +75,7 @@ public final class TelemetryBench {
         ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "bench",
                 ConfigFactory.parseString("pekko.loglevel = WARNING").withFallback(ConfigFactory.load()));
         TelemetryHub hub = new TelemetryHub(system, store, TelemetrySettings.fromConfig(system.settings().config()),
-                Optional.empty(), new PrometheusRegistry(), Clock.systemUTC());
+                new PrometheusRegistry(), Clock.systemUTC());
         AtomicLong seq2 = new AtomicLong();
         List<Double> ratios = new ArrayList<>();
         for (int round = 1; round <= 3; round++) {
