@@ -7,6 +7,8 @@
 #   3. shadow GET throughput/latency (Gatling ShadowReadSimulation) and the REST mix (RestSimulation)
 #   4. the telemetry writer vs raw Cassandra driver writes of the same rows, and 24 h queries raw vs rollups
 #   5. as many MQTT connections as one process may hold here (open-file cap), memory per connection
+#   6. ingest with 0, 10 and 100 active rules, publish → alarm on WebSocket (load-tests/rules-bench.sh)
+#   7. the cluster: 1 vs 3 nodes, kill -9 under load (load-tests/cluster-bench.sh)
 # CPU of every process is sampled each second (/proc), the node is profiled with JFR during one ingest round.
 # Results: target/bench/*.json|*.out and the generated part of docs/benchmarks.md (between its bench.sh markers).
 #   load-tests/bench.sh                      full run (defaults below)
@@ -181,12 +183,17 @@ echo "$started $(date +%s)" > "$dir/run.window"
 python3 load-tests/bench-report.py "$dir" "$DOC"
 log "done in $(( $(date +%s) - started )) s; results in $dir, page $DOC"
 
-# 6. the cluster section: 1 vs 3 nodes and a kill under load (load-tests/cluster-bench.sh, its own nodes and the
-#    Cassandra on 9042); this run's node and Cassandra are stopped first. BENCH_CLUSTER=0 skips it.
+# 6. the rules section (load-tests/rules-bench.sh: its own dev node, Cassandra and ports) and 7. the cluster
+#    section: 1 vs 3 nodes and a kill under load (load-tests/cluster-bench.sh, its own nodes and the Cassandra on
+#    9042); this run's node and Cassandra are stopped first. BENCH_RULES=0 / BENCH_CLUSTER=0 skip them.
+cleanup
+trap - EXIT
+# without this run's DROVER_* settings (its ports, data folder and Cassandra); no node limit on requests
+clean_env=(env -u DROVER_DATA_DIR -u DROVER_DEV_CASSANDRA_DIR -u DROVER_CASSANDRA_CONTACT_POINT -u DROVER_HTTP_PORT
+  -u DROVER_MQTT_PORT -u DROVER_REMOTE_PORT -u DROVER_JAVA_OPTS BENCH_DOC="$DOC")
+if [ "${BENCH_RULES:-1}" = 1 ]; then
+  "${clean_env[@]}" bash load-tests/rules-bench.sh
+fi
 if [ "${BENCH_CLUSTER:-1}" = 1 ]; then
-  cleanup
-  trap - EXIT
-  # without this run's DROVER_* settings (its ports, data folder and Cassandra); no node limit on requests
-  env -u DROVER_DATA_DIR -u DROVER_DEV_CASSANDRA_DIR -u DROVER_CASSANDRA_CONTACT_POINT -u DROVER_HTTP_PORT \
-    -u DROVER_MQTT_PORT -u DROVER_REMOTE_PORT -u DROVER_JAVA_OPTS BENCH_DOC="$DOC" bash load-tests/cluster-bench.sh
+  "${clean_env[@]}" bash load-tests/cluster-bench.sh
 fi

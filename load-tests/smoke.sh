@@ -46,3 +46,22 @@ mvn -q -B -ntp -f load-tests/gatling/pom.xml gatling:test -Dsimulation=io.drover
   > "$dir/gatling.out" 2>&1 || { tail -40 "$dir/gatling.out"; echo "smoke: Gatling failed"; exit 1; }
 grep -q "percentage of failed events is less than 1.0 : true" "$dir/gatling.out" || { tail -40 "$dir/gatling.out"; exit 1; }
 echo "smoke: Gatling RestSimulation ok ($(ls -d load-tests/gatling/target/gatling/restsimulation-* | tail -1)/index.html)"
+
+# The README's rules example on this node (a 3 s overheat alarm from one mosquitto_pub), then the alarm-latency
+# probe of rules-bench.sh with a few devices, so neither can rot.
+API=http://127.0.0.1:18080/api/v1
+D=(-H "Authorization: Bearer $(cat "$dir/data/dev-tenant-key")" -H 'Content-Type: application/json')
+curl -sf "${D[@]}" -d '{"name":"overheat","condition":"temperature > 80","for":"3s",
+  "actions":[{"type":"alarm","alarmType":"overheat","severity":"major"}]}' $API/rules > /dev/null
+mosquitto_pub -h 127.0.0.1 -p 11883 -q 1 -i dev:dev-device-1 -u dev:dev-device-1 -P "$(cat "$dir/data/dev-device-token")" \
+  -t devices/dev-device-1/telemetry -m '{"temperature": 85}'
+for _ in $(seq 1 30); do
+  curl -sf "${D[@]}" "$API/alarms?status=active" | grep -q '"type":"overheat"' && break
+  sleep 1
+done
+curl -sf "${D[@]}" "$API/alarms?status=active" | grep -q '"type":"overheat"' || { echo "smoke: no overheat alarm"; exit 1; }
+echo "smoke: rule → alarm ok"
+java -cp "load-tests/target/classes:$(cat load-tests/target/bench-classpath.txt)" io.drover.loadtest.AlarmLatency \
+  http://127.0.0.1:18080 "$dir/data/admin-api-key" 127.0.0.1:11883 5 "$dir/alarm-latency.json" > "$dir/alarm-latency.out" 2>&1 \
+  || { tail -20 "$dir/alarm-latency.out"; echo "smoke: alarm latency probe failed"; exit 1; }
+python3 -c "import json,sys; r=json.load(open('$dir/alarm-latency.json')); assert r['missed']==0 and r['raisedMs']['count']==5, r; print('smoke: alarm latency ok: raise p99 %.0f ms' % r['raisedMs']['p99'])"

@@ -29,7 +29,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
@@ -58,6 +60,8 @@ class ClusterFailoverTest {
 
     private static final int DEVICES = 24;
     private static final String KEY = "seq";
+    /** Devices of the for-window phase (one of them has its rule owner on the node that is killed). */
+    private static final List<String> FOR_WINDOW_DEVICES = List.of("fw0", "fw1", "fw2", "fw3", "fw4", "fw5");
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private static final Duration BOUND = Duration.ofSeconds(90); // liveness bound; the figures are printed
     /**
@@ -87,6 +91,7 @@ class ClusterFailoverTest {
             String admin = call(nodes.get(0), "POST", "/api/v1/tenants", platform, "{\"id\":\"" + tenant + "\"}")
                     .at("/adminKey/key").asText();
             crossNodePaths(nodes, tenant, admin, report);
+            forWindowSurvivesKillOfItsOwner(nodes, tenant, admin, report);
             List<Integer> brokers = nodes.stream().map(n -> n.mqttPort).toList();
             long base = System.currentTimeMillis() - 3_600_000;
             for (int d = 0; d < DEVICES; d++) {
@@ -179,7 +184,7 @@ class ClusterFailoverTest {
             // change made now reaches the list (the projection's instances moved and resumed from their offsets)
             NodeProcess any = nodes.get(1);
             Eventually.await("all devices (and xn) listed active", BOUND, () -> get(any, "/api/v1/devices?limit=100", admin),
-                    page -> page.get("items").size() == DEVICES + 1 && java.util.stream.StreamSupport
+                    page -> page.get("items").size() == DEVICES + 1 + FOR_WINDOW_DEVICES.size() && java.util.stream.StreamSupport
                             .stream(page.get("items").spliterator(), false).allMatch(d -> d.get("state").asText().equals("active")));
             List<Double> lags = new ArrayList<>();
             for (int i = 0; i < 5; i++) {
@@ -249,6 +254,89 @@ class ClusterFailoverTest {
      * ingested on node 3; a device moved from node 3 to node 1 is online on node 1 right after, and the old
      * session's end does not take it offline.
      */
+    /**
+     * A 10 s {@code for} that began before a kill -9 of the node owning the device's rule state fires on a survivor at
+     * its original deadline (the status was journaled), within 10 s + the failover time of the first message.
+     */
+    private static void forWindowSurvivesKillOfItsOwner(List<NodeProcess> nodes, String tenant, String admin,
+            StringBuilder report) throws Exception {
+        List<String> ids = FOR_WINDOW_DEVICES;
+        Map<String, String> tokens = new HashMap<>();
+        for (String id : ids) {
+            tokens.put(id, call(nodes.get(0), "POST", "/api/v1/devices", admin, "{\"id\":\"" + id + "\"}")
+                    .get("token").asText());
+        }
+        call(nodes.get(0), "POST", "/api/v1/rules", admin, "{\"name\":\"hot for 10s\",\"trigger\":{\"deviceIds\":"
+                + TestHttp.JSON.writeValueAsString(ids) + "},\"condition\":\"temperature > 80\",\"for\":\"10s\","
+                + "\"actions\":[{\"type\":\"alarm\",\"alarmType\":\"hot\",\"severity\":\"major\"}]}");
+        Map<String, Long> firstHot = new HashMap<>();
+        for (String id : ids) {
+            long ts = System.currentTimeMillis();
+            assertEquals(0, TestHttp.mosquittoPub(nodes.get(0).mqttPort, tenant, id, tokens.get(id),
+                    "devices/" + id + "/telemetry", "{\"ts\":" + ts + ",\"values\":{\"temperature\":90}}"));
+            firstHot.put(id, ts);
+        }
+        // which member owns each device's rule state (its shard, as HashCodeMessageExtractor places it)
+        Map<String, Integer> owner = Eventually.await("the rule owners placed", Duration.ofSeconds(20), () -> {
+            Map<String, Integer> found = new HashMap<>();
+            for (int n = 0; n < nodes.size(); n++) {
+                JsonNode regions = managementGet(nodes.get(n), "/cluster/shards/DeviceRules").get("regions");
+                for (String id : ids) {
+                    String shard = Integer.toString(Math.abs((tenant + ":" + id).hashCode() % 1000));
+                    for (JsonNode r : regions) {
+                        if (r.get("shardId").asText().equals(shard) && r.get("numEntities").asInt() > 0) {
+                            found.put(id, n);
+                        }
+                    }
+                }
+            }
+            return found;
+        }, f -> f.size() == ids.size());
+        String device = ids.stream().filter(id -> owner.get(id) != 0).findFirst().orElse(ids.get(0));
+        int victim = owner.get(device);
+        NodeProcess survivor = nodes.get(victim == 0 ? 1 : 0);
+        long t0 = firstHot.get(device);
+        // the device keeps reporting 90 °C through a survivor's broker
+        AtomicBoolean hot = new AtomicBoolean(true);
+        Thread reporter = new Thread(() -> {
+            while (hot.get()) {
+                try {
+                    TestHttp.mosquittoPub(survivor.mqttPort, tenant, device, tokens.get(device),
+                            "devices/" + device + "/telemetry",
+                            "{\"ts\":" + System.currentTimeMillis() + ",\"values\":{\"temperature\":91}}");
+                    Thread.sleep(500);
+                } catch (Exception e) {
+                    return;
+                }
+            }
+        }, "hot-reporter");
+        reporter.start();
+        Thread.sleep(Math.max(0, t0 + 3_000 - System.currentTimeMillis()));
+        long killedAt = System.currentTimeMillis();
+        nodes.get(victim).kill9();
+        // (503 while the alarm's own shard is still on the dead node, 404 before the raise: asked again)
+        JsonNode alarm = Eventually.await("the for-window alarm on a survivor", BOUND,
+                () -> getIfOk(survivor, "/api/v1/alarms/" + device + ":hot:1", admin),
+                a -> a != null && a.get("status").asText().equals("active"));
+        long seenAt = System.currentTimeMillis();
+        hot.set(false);
+        reporter.join(10_000);
+        assertEquals(t0 + 10_000, Instant.parse(alarm.get("firstSeenAt").asText()).toEpochMilli(),
+                "raised at the deadline of the window that began before the kill");
+        report.append(String.format("for 10 s across a kill -9 of the rule owner (node %d) 3 s into the window: raised on a "
+                + "survivor %.1f s after the first hot message (%.1f s after the kill), at the original deadline%n",
+                victim + 1, (seenAt - t0) / 1e3, (seenAt - killedAt) / 1e3));
+        assertTrue(seenAt - t0 <= 10_000 + 30_000, "within 10 s + the failover time (bound 30 s): " + (seenAt - t0));
+        nodes.get(victim).start();
+    }
+
+    private static JsonNode managementGet(NodeProcess node, String path) throws Exception {
+        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.managementPort
+                + path)).timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, r.statusCode(), r.body());
+        return TestHttp.JSON.readTree(r.body());
+    }
+
     private static void crossNodePaths(List<NodeProcess> nodes, String tenant, String admin, StringBuilder report)
             throws Exception {
         String token = call(nodes.get(0), "POST", "/api/v1/devices", admin, "{\"id\":\"xn\"}").get("token").asText();
@@ -287,8 +375,10 @@ class ClusterFailoverTest {
         Mqtt3BlockingClient onNode1 = device(tenant, "xn", token, nodes.get(0).mqttPort);
         try {
             onNode3.disconnect();
-        } catch (com.hivemq.client.mqtt.exceptions.ConnectionClosedException e) {
+        } catch (com.hivemq.client.mqtt.exceptions.ConnectionClosedException
+                | com.hivemq.client.mqtt.exceptions.MqttClientStateException e) {
             // node 3 had already ended the stale session: the twin kicks it when the device connects elsewhere
+            // (closing, or already closed by the time disconnect runs)
         }
         Eventually.await("xn online on node 1", BOUND, () -> get(nodes.get(1), "/api/v1/devices/xn", admin),
                 d -> d.at("/connectivity/online").asBoolean()
@@ -365,6 +455,13 @@ class ClusterFailoverTest {
         return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.httpPort + path))
                 .header("Authorization", "Bearer " + key).timeout(POLL).build(),
                 HttpResponse.BodyHandlers.discarding()).statusCode();
+    }
+
+    /** The body of a 200, or null for any other status. */
+    private static JsonNode getIfOk(NodeProcess node, String path, String key) throws Exception {
+        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.httpPort + path))
+                .header("Authorization", "Bearer " + key).timeout(POLL).build(), HttpResponse.BodyHandlers.ofString());
+        return r.statusCode() == 200 ? TestHttp.JSON.readTree(r.body()) : null;
     }
 
     private static JsonNode get(NodeProcess node, String path, String key) throws Exception {

@@ -187,21 +187,23 @@ public final class Alarm extends EventSourcedBehaviorWithEnforcedReplies<Alarm.C
     private final Clock clock;
     private final ActorRef<Topic.Command<Changed>> changes;
     private final TimerScheduler<Command> timers;
+    private final ActorRef<Command> self;
 
     public static Behavior<Command> create(String entityId, RulesSettings settings, Clock clock,
             ActorRef<Topic.Command<Changed>> changes) {
         return Behaviors.setup(ctx -> Behaviors.withTimers(t -> new Alarm(Key.fromEntityId(entityId), settings, clock,
-                changes != null ? changes : ctx.getSystem().ignoreRef(), t)));
+                changes != null ? changes : ctx.getSystem().ignoreRef(), t, ctx.getSelf())));
     }
 
     private Alarm(Key key, RulesSettings settings, Clock clock, ActorRef<Topic.Command<Changed>> changes,
-            TimerScheduler<Command> timers) {
+            TimerScheduler<Command> timers, ActorRef<Command> self) {
         super(PersistenceId.of(ENTITY_TYPE_KEY.name(), key.entityId()));
         this.key = key;
         this.settings = settings;
         this.clock = clock;
         this.changes = changes;
         this.timers = timers;
+        this.self = self;
     }
 
     @Override
@@ -244,6 +246,9 @@ public final class Alarm extends EventSourcedBehaviorWithEnforcedReplies<Alarm.C
 
     private ReplyEffect<Event, State> onRaise(State s, Raise c) {
         Instant at = c.at() != null ? c.at() : clock.instant();
+        if (settleDue(s, at)) {
+            return settleThen(s, at, c);
+        }
         if (s.current() != null && s.current().flapping()) {
             return flap(s, true, c.raiseKey(), at, c.replyTo());
         }
@@ -275,6 +280,9 @@ public final class Alarm extends EventSourcedBehaviorWithEnforcedReplies<Alarm.C
                     "alarm " + key.alarmId(c.instance()) + " was superseded by " + s.current().id()));
         }
         boolean byRule = c.by() != null && c.by().startsWith("rule:");
+        if (settleDue(s, at)) {
+            return settleThen(s, at, c);
+        }
         if (s.current().flapping() && byRule) {
             return flap(s, false, null, at, c.replyTo());
         }
@@ -306,6 +314,27 @@ public final class Alarm extends EventSourcedBehaviorWithEnforcedReplies<Alarm.C
         timers.startSingleTimer("settle", new Settle(), window());
         return Effect().persist(new FlapSuppressed(s.current().flapping(true, at, 1), active, raiseKey, at))
                 .thenReply(replyTo, after -> new Details(after.current()));
+    }
+
+    /** Flapping, and no change came for the window: it settles before anything else happens to it. */
+    private boolean settleDue(State s, Instant at) {
+        return s.current() != null && s.current().flapping() && s.lastChange() != null
+                && Duration.between(s.lastChange(), at).compareTo(window()) >= 0;
+    }
+
+    /**
+     * Settles (in the state last asked for), then handles {@code next} on the settled alarm: the entity may have been
+     * passivated while its settle timer ran, so a quiet window is also noticed by the next command.
+     */
+    private ReplyEffect<Event, State> settleThen(State s, Instant at, Command next) {
+        AlarmView settled = s.wantActive() ? s.current().flapping(false, at, 0)
+                : s.current().cleared(at, "flapping-settled");
+        return Effect().persist(new FlappingEnded(settled, at))
+                .thenRun(after -> {
+                    changes.tell(Topic.publish(new Changed(after.current())));
+                    self.tell(next);
+                })
+                .thenNoReply();
     }
 
     private ReplyEffect<Event, State> onSettle(State s, Settle c) {

@@ -134,5 +134,15 @@ class AlarmTest {
         kit.restart();
         assertTrue(kit.getState().current().flapping(), "flapping survives recovery");
         assertFalse(kit.getState().wantActive(), "the last change asked for clear");
+
+        // quiet for the window (the entity was passivated meanwhile: no timer): the next raise settles it first
+        clock.advance(Duration.ofMinutes(2));
+        kit.<Alarm.Reply>runCommand(r -> new Alarm.Raise("f@99", "rule-1", 2, Severity.MAJOR, null, clock.instant(), r));
+        Alarm.AlarmView settled = published();
+        assertFalse(settled.flapping());
+        assertEquals(Alarm.Status.CLEARED, settled.status(), "settled in the last state asked for");
+        Alarm.AlarmView next = published();
+        assertEquals(3, next.instance(), "then the raise is a new alarm");
+        assertEquals(Alarm.Status.ACTIVE, next.status());
     }
 }
