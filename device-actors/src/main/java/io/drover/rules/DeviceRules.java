@@ -109,6 +109,8 @@ public final class DeviceRules
     private boolean reconcile;
     /** Wall-clock millis when the newest evaluated message arrived (Long.MIN_VALUE: none since start). */
     private long arrivedAt = Long.MIN_VALUE;
+    /** The deadline the timer is armed for (Long.MIN_VALUE: none). */
+    private long armedFor = Long.MIN_VALUE;
 
     public static Behavior<Command> create(String entityId, RulesSettings settings, RuleCatalog catalog,
             RuleEffects effects, Clock clock) {
@@ -242,6 +244,13 @@ public final class DeviceRules
 
     /** Journals what changed, then runs the effects and arms the next deadline. */
     private Effect<Event, State> apply(State s, List<RuleRuntime.Output> out, ActorRef<Reply> replyTo) {
+        Reply reply = new Observed(out.size());
+        if (!runtime.takeChanged()) {
+            // no status moved (the common case: a message that changes nothing): no journal write, no diff
+            runEffects(out);
+            armDeadline();
+            return replyTo == null ? Effect().none() : Effect().reply(replyTo, reply);
+        }
         Map<String, RuleRuntime.RuleStatus> now = runtime.statuses();
         Map<String, RuleRuntime.RuleStatus> changed = new HashMap<>();
         now.forEach((id, st) -> {
@@ -251,7 +260,6 @@ public final class DeviceRules
         });
         List<String> removed = s.statuses().keySet().stream().filter(id -> !now.containsKey(id)).toList();
         boolean evaluatedNewer = runtime.lastEvaluated() > s.lastEvaluated();
-        Reply reply = new Observed(out.size());
         if (changed.isEmpty() && removed.isEmpty()) {
             runEffects(out);
             armDeadline();
@@ -292,6 +300,11 @@ public final class DeviceRules
 
     private void armDeadline() {
         OptionalLong d = runtime.nextDeadline(watched);
+        long next = d.orElse(Long.MIN_VALUE);
+        if (next == armedFor && timers.isTimerActive("deadline") == d.isPresent()) {
+            return; // armed for this deadline already (most messages change none)
+        }
+        armedFor = next;
         if (d.isPresent()) {
             timers.startSingleTimer("deadline", new Tick(), Duration.ofMillis(Math.max(0, d.getAsLong() - eventNow())));
         } else {

@@ -75,6 +75,10 @@ public final class RuleRuntime {
     /** Newest value and its time per key, from evaluated messages only; insertion-ordered, bounded. */
     private final LinkedHashMap<String, Latest> latest = new LinkedHashMap<>(16, 0.75f, true);
     private long lastTs = Long.MIN_VALUE;
+    /** The rule list last synced against (its identity: an owner passes the same list until its rules change). */
+    private List<CompiledRule> synced;
+    /** A journaled status changed since {@link #takeChanged} was last called. */
+    private boolean changed;
 
     private record Latest(Object value, long ts) {}
 
@@ -165,6 +169,13 @@ public final class RuleRuntime {
         return best == Long.MAX_VALUE ? OptionalLong.empty() : OptionalLong.of(best);
     }
 
+    /** Whether any rule's journaled status changed since the last call (then {@link #statuses} says how). */
+    public boolean takeChanged() {
+        boolean c = changed;
+        changed = false;
+        return c;
+    }
+
     /** The journaled part of every rule's state. */
     public Map<String, RuleStatus> statuses() {
         Map<String, RuleStatus> m = new HashMap<>();
@@ -181,6 +192,7 @@ public final class RuleRuntime {
             p.restored = true;
             rules.put(id, p);
         });
+        synced = null;
         lastTs = Math.max(lastTs, lastEvaluated);
     }
 
@@ -193,21 +205,27 @@ public final class RuleRuntime {
     }
 
     private void sync(List<CompiledRule> current, List<Output> out, long at) {
+        if (current == synced) {
+            return; // the same rules as for the last message: nothing to add, drop or reset
+        }
+        synced = current;
         if (rules.size() > current.size() || current.stream().anyMatch(r -> !rules.containsKey(r.id()))) {
             Map<String, CompiledRule> byId = new HashMap<>();
             current.forEach(r -> byId.put(r.id(), r));
-            rules.keySet().removeIf(id -> !byId.containsKey(id));
+            changed |= rules.keySet().removeIf(id -> !byId.containsKey(id));
         }
         for (CompiledRule r : current) {
             PerRule p = rules.get(r.id());
             if (p == null) {
                 rules.put(r.id(), new PerRule(r));
+                changed = true;
             } else if (p.restored && p.version == r.version()) {
                 p.reset(r); // windows for the journaled status
                 p.restored = false;
             } else if (p.version != r.version()) {
                 p.reset(r);
                 p.restored = false;
+                changed = true;
                 if (p.status == Status.PENDING) {
                     p.status = Status.INACTIVE;
                     out.add(new Transition(r.id(), r.version(), Kind.RESET, at, p.since, Map.of()));
@@ -234,11 +252,22 @@ public final class RuleRuntime {
         if (due != null) {
             due.sort(java.util.Comparator.comparingLong(Transition::at)); // stable: rule order within one instant
             out.addAll(due);
+            changed = true;
         }
     }
 
     private void evaluate(CompiledRule r, PerRule p, Scope scope, long ts, Map<String, Object> values, boolean derived,
             List<Output> out) {
+        Status before = p.status;
+        long since = p.since;
+        evaluateRule(r, p, scope, ts, values, derived, out);
+        if (p.status != before || p.since != since) {
+            changed = true;
+        }
+    }
+
+    private void evaluateRule(CompiledRule r, PerRule p, Scope scope, long ts, Map<String, Object> values,
+            boolean derived, List<Output> out) {
         if (r.absence()) {
             if (p.status == Status.ACTIVE) {
                 p.status = Status.INACTIVE;

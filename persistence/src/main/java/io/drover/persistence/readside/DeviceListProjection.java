@@ -49,14 +49,22 @@ public final class DeviceListProjection {
 
     /** Starts the projection's instances (one per device event tag) on this cluster. */
     public static void init(ActorSystem<?> system, DeviceDirectory directory) {
-        Settings settings = Settings.fromConfig(system.settings().config());
         List<String> tags = Device.eventTags(DeviceSettings.fromConfig(system.settings().config()).eventTags());
-        ShardedDaemonProcess.get(system).init(ProjectionBehavior.Command.class, NAME, tags.size(),
+        start(system, NAME, tags, () -> handler(directory));
+    }
+
+    /**
+     * One at-least-once Cassandra projection instance per tag, spread over the cluster by a sharded daemon process,
+     * offsets saved as {@code drover.persistence.projections} says: the read side's one pattern (devices, alarms).
+     */
+    static <E> void start(ActorSystem<?> system, String name, List<String> tags,
+            java.util.function.Supplier<Handler<EventEnvelope<E>>> handler) {
+        Settings settings = Settings.fromConfig(system.settings().config());
+        ShardedDaemonProcess.get(system).init(ProjectionBehavior.Command.class, name, tags.size(),
                 i -> ProjectionBehavior.create(CassandraProjection.atLeastOnce(
-                                ProjectionId.of(NAME, tags.get(i)),
-                                EventSourcedProvider.<Device.Event>eventsByTag(system, CassandraReadJournal.Identifier(),
-                                        tags.get(i)),
-                                () -> handler(directory))
+                                ProjectionId.of(name, tags.get(i)),
+                                EventSourcedProvider.<E>eventsByTag(system, CassandraReadJournal.Identifier(), tags.get(i)),
+                                handler::get)
                         .withSaveOffset(settings.saveOffsetAfterEnvelopes(), settings.saveOffsetAfter())
                         .withRestartBackoff(settings.minBackoff(), settings.maxBackoff(), 0.2)),
                 ShardedDaemonProcessSettings.create(system), Optional.of(ProjectionBehavior.stopMessage()));
