@@ -14,7 +14,7 @@ import io.drover.rules.RuleRuntime;
 import io.drover.rules.Severity;
 import io.drover.shard.AlarmClient;
 import io.drover.shard.DeviceClient;
-import io.drover.shard.Stages;
+import io.drover.shard.Retries;
 import io.drover.telemetry.TelemetryHub;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
@@ -27,7 +27,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.pattern.Patterns;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -207,14 +206,8 @@ public final class RuleActions implements RuleEffects {
     }
 
     private <T> CompletionStage<T> retried(Supplier<CompletionStage<T>> attempt) {
-        return Stages.direct(Patterns.retry(() -> {
-            try {
-                return attempt.get();
-            } catch (RuntimeException e) {
-                return CompletableFuture.failedFuture(e);
-            }
-        }, Math.max(0, settings.actionAttempts() - 1), settings.actionBackoff(), settings.actionBackoff().multipliedBy(8),
-                0.2, system));
+        return Retries.retry(attempt, settings.actionAttempts(), settings.actionBackoff(),
+                settings.actionBackoff().multipliedBy(8));
     }
 
     private void track(DeviceKey device, CompiledRule rule, RuleRuntime.Transition t, RuleDefinition.Action a,

@@ -6,7 +6,7 @@ import io.drover.rules.CompiledRule;
 import io.drover.rules.DeviceRules;
 import io.drover.rules.RuleCatalog;
 import io.drover.shard.RulesSharding;
-import io.drover.shard.Stages;
+import io.drover.shard.Retries;
 import io.drover.telemetry.TelemetryHub;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
@@ -20,7 +20,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.pattern.Patterns;
 import org.apache.pekko.stream.KillSwitches;
 import org.apache.pekko.stream.UniqueKillSwitch;
 import org.apache.pekko.stream.javadsl.Keep;
@@ -73,9 +72,8 @@ public final class RulesStage {
                 messages.labelValues("skipped").inc();
                 return CompletableFuture.completedFuture(Done.getInstance());
             }
-            return Stages.direct(Patterns.retry(() -> owners.observe(key, batch, s.derived(), r.setVersion()),
-                    Math.max(0, settings.observeAttempts() - 1), settings.observeBackoff(),
-                    settings.observeBackoff().multipliedBy(8), 0.2, system))
+            return Retries.retry(() -> owners.observe(key, batch, s.derived(), r.setVersion()),
+                    settings.observeAttempts(), settings.observeBackoff(), settings.observeBackoff().multipliedBy(8))
                     .thenApply(reply -> {
                         messages.labelValues("observed").inc();
                         return Done.getInstance();
