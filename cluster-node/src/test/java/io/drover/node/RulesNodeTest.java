@@ -145,6 +145,52 @@ class RulesNodeTest {
     }
 
     @Test
+    void aPublishActionReachesTheDevicesNotificationsTopic() throws Exception {
+        String token = TestHttp.newDevice(node, admin, "n1");
+        TestHttp.call(node, "POST", "/api/v1/rules", admin, """
+                {"name":"tell the device","condition":"temperature > 80",
+                 "actions":[{"type":"publish","payload":{"fan":"max"}},{"type":"publish","on":"clear","payload":{"fan":"auto"}}]}""",
+                201);
+        BlockingQueue<JsonNode> got = new LinkedBlockingQueue<>();
+        com.hivemq.client.mqtt.mqtt3.Mqtt3AsyncClient device = com.hivemq.client.mqtt.MqttClient.builder()
+                .useMqttVersion3().identifier(tenant + ":n1").serverHost("127.0.0.1")
+                .serverPort(node.started().mqtt().settings().port()).buildAsync();
+        device.connectWith().cleanSession(true).simpleAuth().username(tenant + ":n1")
+                .password(token.getBytes(java.nio.charset.StandardCharsets.UTF_8)).applySimpleAuth().send()
+                .get(10, TimeUnit.SECONDS);
+        device.subscribeWith().topicFilter("devices/n1/notifications")
+                .qos(com.hivemq.client.mqtt.datatypes.MqttQos.AT_LEAST_ONCE).callback(p -> {
+                    try {
+                        got.add(TestHttp.JSON.readTree(p.getPayloadAsBytes()));
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                }).send().get(10, TimeUnit.SECONDS);
+        Eventually.await("n1 online", Duration.ofSeconds(15),
+                () -> TestHttp.call(node, "GET", "/api/v1/devices/n1", admin, null, 200),
+                d -> d.at("/connectivity/online").asBoolean());
+        // (through the subscribed client itself: a second connection with its client id would take its session over)
+        sendAs(device, "n1", 95);
+        JsonNode raised = got.poll(15, TimeUnit.SECONDS);
+        assertNotNull(raised, "no notification on devices/n1/notifications");
+        assertEquals("raised", raised.get("event").asText());
+        assertEquals("max", raised.at("/payload/fan").asText());
+        sendAs(device, "n1", 20);
+        JsonNode cleared = got.poll(15, TimeUnit.SECONDS);
+        assertNotNull(cleared);
+        assertEquals("auto", cleared.at("/payload/fan").asText());
+        device.disconnect().get(10, TimeUnit.SECONDS);
+    }
+
+    private static void sendAs(com.hivemq.client.mqtt.mqtt3.Mqtt3AsyncClient device, String id, double temperature)
+            throws Exception {
+        device.publishWith().topic("devices/" + id + "/telemetry").qos(com.hivemq.client.mqtt.datatypes.MqttQos.AT_LEAST_ONCE)
+                .payload(("{\"ts\":" + System.currentTimeMillis() + ",\"values\":{\"temperature\":" + temperature + "}}")
+                        .getBytes(java.nio.charset.StandardCharsets.UTF_8))
+                .send().get(10, TimeUnit.SECONDS);
+    }
+
+    @Test
     void aDerivedKeyIsStoredThroughTheNormalPath() throws Exception {
         String token = TestHttp.newDevice(node, admin, "d1");
         TestHttp.call(node, "POST", "/api/v1/rules", admin, """

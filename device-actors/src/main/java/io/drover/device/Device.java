@@ -136,6 +136,12 @@ public final class Device
 
     public record GetShadow(ActorRef<Reply> replyTo) implements Command {}
 
+    /**
+     * Hand {@code body} to the device's session now ({@code …/notifications}: a rule's publish action). Never
+     * journaled or queued: an offline device is rejected ({@code DEVICE_OFFLINE}).
+     */
+    public record Notify(ObjectNode body, ActorRef<Reply> replyTo) implements Command {}
+
     // ---------------------------------------------------------------- events (persisted: a public API)
 
     public sealed interface Event extends DeviceSerializable {
@@ -225,6 +231,9 @@ public final class Device
 
     /** Hand a command to the device's session ({@code …/commands/{id}}). */
     public record DeliverCommand(DeviceKey key, CommandRecord command) implements Outbound {}
+
+    /** Publish a rule's notification on {@code devices/{id}/notifications}. */
+    public record Notification(DeviceKey key, ObjectNode body) implements Outbound {}
 
     /** End the device's session: it was suspended, decommissioned or its token rotated. */
     public record Kick(DeviceKey key, String reason) implements Outbound {}
@@ -414,6 +423,9 @@ public final class Device
 
     public record CommandList(List<CommandRecord> commands) implements Reply {}
 
+    /** A notification was handed to the node holding the device's session. */
+    public record NotificationSent(String node) implements Reply {}
+
     public enum Rejection {
         NOT_FOUND, ALREADY_EXISTS, DECOMMISSIONED, INVALID_STATE, VERSION_MISMATCH, SHADOW_TOO_LARGE, INVALID_INPUT,
         DEVICE_OFFLINE, TOO_MANY_PENDING, COMMAND_NOT_FOUND
@@ -568,6 +580,7 @@ public final class Device
         b.forState(s -> s.lifecycle() != Lifecycle.NEW && s.lifecycle() != Lifecycle.DECOMMISSIONED)
                 .onCommand(Get.class, (s, c) -> Effect().reply(c.replyTo(), details(s)))
                 .onCommand(GetShadow.class, (s, c) -> Effect().reply(c.replyTo(), new ShadowDetails(s.shadowView())))
+                .onCommand(Notify.class, this::notifySession)
                 .onCommand(UpdateMetadata.class, this::updateMetadata)
                 .onCommand(RotateCredentials.class, this::rotate)
                 .onCommand(SetCertificate.class, this::setCertificate)
@@ -607,6 +620,16 @@ public final class Device
                         .thenReply(c.replyTo(), this::details));
         b.forAnyState().onCommand(Command.class, this::reject);
         return b.build();
+    }
+
+    private ReplyEffect<Event, State> notifySession(State s, Notify c) {
+        Connectivity con = s.connectivity();
+        if (!con.online() || sessionLost || con.node() == null) {
+            return Effect().reply(c.replyTo(), new Rejected(Rejection.DEVICE_OFFLINE, "device " + key.deviceId()
+                    + " is offline"));
+        }
+        sessions.send(con.node(), new Notification(key, c.body()), self);
+        return Effect().reply(c.replyTo(), new NotificationSent(con.node()));
     }
 
     private DeviceDetails details(State s) {

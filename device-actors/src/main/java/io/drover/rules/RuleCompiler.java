@@ -22,7 +22,7 @@ public final class RuleCompiler {
     private static final Pattern KEY = Pattern.compile("[A-Za-z0-9_.\\-]{1,64}");
     private static final Pattern LABEL = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.:/-]{0,63}");
     private static final List<String> ACTION_TYPES =
-            List.of("alarm", "command", "desired", "webhook", "log", "derive");
+            List.of("alarm", "command", "desired", "publish", "webhook", "log", "derive");
 
     private final RulesSettings limits;
 
@@ -248,6 +248,10 @@ public final class RuleCompiler {
             case "publish":
                 if (a.payload() == null) {
                     throw new RuleSyntaxException(field + ".payload", 0, "expected a JSON object to publish");
+                }
+                if (a.payload().toString().length() > limits.maxAlarmDetailsBytes()) {
+                    throw new RuleSyntaxException(field + ".payload", 0,
+                            "expected a payload of at most " + limits.maxAlarmDetailsBytes() + " bytes");
                 }
                 break;
             case "webhook":

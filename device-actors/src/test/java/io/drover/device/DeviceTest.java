@@ -218,6 +218,19 @@ class DeviceTest {
 
     // ---------------------------------------------------------------- connectivity and the session
 
+    @org.junit.jupiter.api.Test
+    void aNotificationGoesToTheOnlineSessionAndIsRefusedOffline() {
+        register();
+        ObjectNode body = json("{\"ruleId\":\"r\"}");
+        rejected(kit.<Device.Reply>runCommand(r -> new Device.Notify(body, r)).reply(), Device.Rejection.DEVICE_OFFLINE);
+        var s1 = session();
+        connect("s1", s1);
+        var sent = kit.<Device.Reply>runCommand(r -> new Device.Notify(body, r));
+        assertTrue(sent.hasNoEvents(), "never journaled");
+        assertInstanceOf(Device.NotificationSent.class, sent.reply());
+        assertEquals(body, s1.expectMessageClass(Device.Notification.class).body());
+    }
+
     private org.apache.pekko.actor.testkit.typed.javadsl.TestProbe<Device.Outbound> session() {
         return testKit.createTestProbe(Device.Outbound.class);
     }

@@ -26,19 +26,19 @@ public final class RuleDtos {
     }
 
     public record ActionDto(String type, String on, String alarmType, String severity, ObjectNode details, String name,
-            ObjectNode params, Boolean persistent, ObjectNode values, String url, String secret, String message,
-            String key, String expression) {
+            ObjectNode params, Boolean persistent, ObjectNode values, ObjectNode payload, String url, String secret,
+            String message, String key, String expression) {
 
         RuleDefinition.Action toDomain() {
-            return new RuleDefinition.Action(type, on, alarmType, severity, details, name, params, persistent, values, null,
-                    url, secret, message, key, expression);
+            return new RuleDefinition.Action(type, on, alarmType, severity, details, name, params, persistent, values,
+                    payload, url, secret, message, key, expression);
         }
 
         /** The webhook secret never leaves the API again. */
         static ActionDto of(RuleDefinition.Action a) {
             return new ActionDto(a.type(), a.on(), a.alarmType(), a.severity(), a.details(), a.name(), a.params(),
-                    a.persistent(), a.values(), a.url(), a.secret() == null ? null : "********", a.message(), a.key(),
-                    a.expression());
+                    a.persistent(), a.values(), a.payload(), a.url(), a.secret() == null ? null : "********", a.message(),
+                    a.key(), a.expression());
         }
     }
 

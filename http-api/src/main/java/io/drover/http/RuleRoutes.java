@@ -332,7 +332,7 @@ public final class RuleRoutes {
 
     private static RuleDtos.ActionDto alarmAction(String type, String severity) {
         return new RuleDtos.ActionDto("alarm", null, type, severity, null, null, null, null, null, null, null, null, null,
-                null);
+                null, null);
     }
 
     private static final RuleDtos.TemplateList TEMPLATES = new RuleDtos.TemplateList(List.of(

@@ -47,7 +47,7 @@ final class SessionCourier {
                         if (deliveries.add(d.key().entityId() + "/" + d.command().id())) {
                             ctx.getSelf().tell(new Attempt(d, 0));
                         }
-                    } else if (m.message() instanceof Device.PushDesired) {
+                    } else if (m.message() instanceof Device.PushDesired || m.message() instanceof Device.Notification) {
                         ctx.getSelf().tell(new Attempt(m.message(), 0));
                     } else if (m.message() instanceof Device.Kick k) {
                         metrics.message("kick", k.reason());
@@ -63,6 +63,9 @@ final class SessionCourier {
                         topic = Topics.shadowDesired(key.deviceId());
                         body.put("version", p.version());
                         body.set("delta", p.delta());
+                    } else if (a.message() instanceof Device.Notification n) {
+                        topic = Topics.notifications(key.deviceId());
+                        body = n.body();
                     } else {
                         Device.CommandRecord c = ((Device.DeliverCommand) a.message()).command();
                         topic = Topics.command(key.deviceId(), c.id());
@@ -89,6 +92,8 @@ final class SessionCourier {
                         String reason = ok ? null : p.error() != null ? "delivery failed" : "device is not subscribed to its commands";
                         devices.ask(d.key(), r -> new Device.RecordCommandDelivery(d.command().id(), ok, reason,
                                 java.time.Instant.now(), r));
+                    } else if (p.message() instanceof Device.Notification) {
+                        metrics.message("rule_notification", outcome);
                     } else {
                         metrics.message("shadow_desired_push", outcome);
                     }

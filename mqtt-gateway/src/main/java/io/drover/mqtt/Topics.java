@@ -35,6 +35,11 @@ public final class Topics {
         return prefix(deviceId) + "commands/" + commandId;
     }
 
+    /** Platform → device messages of the device's rules (the rules' publish action). */
+    public static String notifications(String deviceId) {
+        return prefix(deviceId) + "notifications";
+    }
+
     public static String shadowGetAccepted(String deviceId) {
         return prefix(deviceId) + "shadow/get/accepted";
     }
@@ -79,7 +84,7 @@ public final class Topics {
         }
         String rest = filter.substring(p.length());
         if (rest.equals("shadow/desired") || rest.equals("shadow/get/accepted") || rest.equals("errors")
-                || rest.equals("commands/+")) {
+                || rest.equals("notifications") || rest.equals("commands/+")) {
             return true;
         }
         if (rest.startsWith("commands/")) {

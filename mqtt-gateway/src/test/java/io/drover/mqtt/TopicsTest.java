@@ -29,12 +29,12 @@ class TopicsTest {
     @Test
     void aDeviceSubscribesOnlyToItsOwnPlatformToDeviceTopics() {
         for (String f : new String[] {"devices/d1/shadow/desired", "devices/d1/shadow/get/accepted", "devices/d1/errors",
-                "devices/d1/commands/+", "devices/d1/commands/c-1"}) {
+                "devices/d1/commands/+", "devices/d1/commands/c-1", "devices/d1/notifications"}) {
             assertTrue(Topics.maySubscribe("d1", f), f);
         }
         for (String f : new String[] {"#", "+/+/+", "devices/#", "devices/+/errors", "devices/d1/#", "devices/d1/+",
                 "devices/d2/errors", "devices/d1/telemetry", "$SYS/#", "$share/g/devices/d1/errors",
-                "devices/d1/commands/#", "devices/d1/commands/+/response"}) {
+                "devices/d1/commands/#", "devices/d1/commands/+/response", "devices/d2/notifications"}) {
             assertFalse(Topics.maySubscribe("d1", f), f);
         }
     }

@@ -150,6 +150,17 @@ public final class RuleActions implements RuleEffects {
             }
             case "desired" -> track(device, rule, t, a, retried(() -> devices.updateDesired(device, a.values(),
                     Optional.empty()).thenApply(RuleActions::accepted)));
+            case "publish" -> {
+                ObjectNode body = JSON.createObjectNode();
+                body.put("ruleId", rule.id());
+                body.put("ruleVersion", rule.version());
+                body.put("event", t.kind() == RuleRuntime.Kind.RAISED ? "raised" : "cleared");
+                body.put("at", Instant.ofEpochMilli(t.at()).toString());
+                body.set("payload", a.payload());
+                // not retried: the device is online now or the notification has no one to go to
+                track(device, rule, t, a, devices.ask(device, r -> new Device.Notify(body, r))
+                        .thenApply(RuleActions::accepted), 1);
+            }
             case "webhook" -> webhook(device, rule, t, a);
             case "log" -> {
                 log.info("Rule {} v{} ({}) {} for {}: {} {}", rule.id(), rule.version(), rule.definition().name(),
@@ -212,6 +223,11 @@ public final class RuleActions implements RuleEffects {
 
     private void track(DeviceKey device, CompiledRule rule, RuleRuntime.Transition t, RuleDefinition.Action a,
             CompletionStage<?> done) {
+        track(device, rule, t, a, done, settings.actionAttempts());
+    }
+
+    private void track(DeviceKey device, CompiledRule rule, RuleRuntime.Transition t, RuleDefinition.Action a,
+            CompletionStage<?> done, int attempts) {
         String type = a == null ? "derive" : a.type();
         done.whenComplete((ok, err) -> {
             if (err == null) {
@@ -219,7 +235,8 @@ public final class RuleActions implements RuleEffects {
             } else {
                 Throwable cause = err instanceof java.util.concurrent.CompletionException && err.getCause() != null
                         ? err.getCause() : err;
-                failed(device, rule, t, a, List.of(settings.actionAttempts() + " attempts, last: " + cause), null);
+                failed(device, rule, t, a, List.of(attempts == 1 ? cause.toString()
+                        : attempts + " attempts, last: " + cause), null);
             }
         });
     }
