@@ -17,6 +17,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
+source load-tests/dev-node.sh
 dir=$root/target/bench
 SECS=${BENCH_SECONDS:-15}            # measured window of each ingest run
 ROUNDS=${BENCH_ROUNDS:-2}            # Mosquitto / Drover rounds, alternating
@@ -41,11 +42,7 @@ admin="$dir/data/admin-api-key"
 node_pid="" mosq_pid="" sampler_pid=""
 cleanup() {
   for p in $sampler_pid $mosq_pid; do kill "$p" 2>/dev/null || true; done
-  if [ -n "$node_pid" ] && kill -0 "$node_pid" 2>/dev/null; then
-    kill -TERM "$node_pid"; for _ in $(seq 1 30); do kill -0 "$node_pid" 2>/dev/null || break; sleep 1; done
-    kill -KILL "$node_pid" 2>/dev/null || true
-  fi
-  ./drover cassandra stop --data "$DROVER_DEV_CASSANDRA_DIR" --port $CASS_PORT >/dev/null 2>&1 || true
+  stop_dev_node $CASS_PORT
 }
 trap cleanup EXIT
 log() { echo "bench $(date +%H:%M:%S) $*" >&2; }
@@ -53,14 +50,7 @@ pid_on() { ss -ltnpH "sport = :$1" | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f
 
 log "building (if needed) and starting dev mode"
 mvn -q -B install -DskipTests
-./drover dev > "$dir/node.log" 2>&1 &
-node_pid=$!
-for _ in $(seq 1 240); do
-  grep -q "Drover is running" "$dir/node.log" && break
-  kill -0 "$node_pid" 2>/dev/null || { tail -50 "$dir/node.log"; echo "bench: Drover did not start" >&2; exit 1; }
-  sleep 1
-done
-grep -q "Drover is running" "$dir/node.log" || { tail -50 "$dir/node.log"; echo "bench: Drover did not start in time" >&2; exit 1; }
+start_dev_node bench "$dir/node.log"
 cass_pid=$(pid_on $CASS_PORT)
 
 cat > "$dir/mosquitto.conf" <<EOF

@@ -9,6 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
+source load-tests/dev-node.sh
 dir=$root/target/bench-rules
 DEVICES=${BENCH_RULES_DEVICES:-1000}
 SECS=${BENCH_RULES_SECONDS:-15}
@@ -29,24 +30,12 @@ admin="$dir/data/admin-api-key"
 started=$(date +%s)
 log() { echo "rules-bench $(date +%H:%M:%S) $*" >&2; }
 node_pid=""
-cleanup() {
-  if [ -n "$node_pid" ] && kill -0 "$node_pid" 2>/dev/null; then
-    kill -TERM "$node_pid"; for _ in $(seq 1 30); do kill -0 "$node_pid" 2>/dev/null || break; sleep 1; done
-    kill -KILL "$node_pid" 2>/dev/null || true
-  fi
-  ./drover cassandra stop --data "$DROVER_DEV_CASSANDRA_DIR" --port $CASS_PORT >/dev/null 2>&1 || true
-}
+cleanup() { stop_dev_node $CASS_PORT; }
 trap cleanup EXIT
 
 log "starting dev mode"
 mvn -q -B install -DskipTests
-./drover dev > "$dir/node.log" 2>&1 &
-node_pid=$!
-for _ in $(seq 1 240); do
-  grep -q "Drover is running" "$dir/node.log" && break
-  kill -0 "$node_pid" 2>/dev/null || { tail -50 "$dir/node.log"; echo "rules-bench: Drover did not start" >&2; exit 1; }
-  sleep 1
-done
+start_dev_node rules-bench "$dir/node.log"
 
 rules() { # N: the fleet tenant gets exactly N rules
   python3 - "$api" "$dir/fleet.json" "$1" <<'EOF'

@@ -5,28 +5,16 @@
 # Needs the build done (mvn install / verify) and nothing else on ports 19042, 18080, 11883, 25590.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source load-tests/dev-node.sh
 dir=$(pwd)/target/smoke
 rm -rf "$dir" && mkdir -p "$dir"
 export DROVER_DATA_DIR="$dir/data" DROVER_DEV_CASSANDRA_DIR="$dir/data/cassandra"
 export DROVER_CASSANDRA_CONTACT_POINT=127.0.0.1:19042 DROVER_HTTP_PORT=18080 DROVER_MQTT_PORT=11883 DROVER_REMOTE_PORT=25590 DROVER_RATE_LIMIT=5000
 node_pid=""
-cleanup() {
-  if [ -n "$node_pid" ] && kill -0 "$node_pid" 2>/dev/null; then
-    kill -TERM "$node_pid"; for _ in $(seq 1 30); do kill -0 "$node_pid" 2>/dev/null || break; sleep 1; done
-    kill -KILL "$node_pid" 2>/dev/null || true
-  fi
-  ./drover cassandra stop --data "$DROVER_DEV_CASSANDRA_DIR" --port 19042 >/dev/null 2>&1 || true
-}
+cleanup() { stop_dev_node 19042; }
 trap cleanup EXIT
 
-./drover dev > "$dir/node.log" 2>&1 &
-node_pid=$!
-for _ in $(seq 1 180); do
-  grep -q "Drover is running" "$dir/node.log" && break
-  kill -0 "$node_pid" 2>/dev/null || { cat "$dir/node.log"; echo "smoke: Drover did not start"; exit 1; }
-  sleep 1
-done
-grep -q "Drover is running" "$dir/node.log" || { tail -50 "$dir/node.log"; echo "smoke: Drover did not start in time"; exit 1; }
+start_dev_node smoke "$dir/node.log" 180
 
 load-tests/simulate.sh --api http://127.0.0.1:18080 --admin-key-file "$dir/data/admin-api-key" --mqtt 127.0.0.1:11883 \
   --devices 20 --rate 200 --duration 5s --ramp-up 2s --ws-devices 5 --out "$dir/simulator.json" > "$dir/simulator.out"

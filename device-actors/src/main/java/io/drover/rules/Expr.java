@@ -12,6 +12,32 @@ public sealed interface Expr {
 
     Object eval(Scope scope);
 
+    /** The sub-expressions: operands, arguments, a window's argument. */
+    default List<Expr> children() {
+        return List.of();
+    }
+
+    /** Whether {@code test} holds for {@code e} or any expression inside it. */
+    static boolean any(Expr e, java.util.function.Predicate<Expr> test) {
+        if (test.test(e)) {
+            return true;
+        }
+        for (Expr c : e.children()) {
+            if (any(c, test)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Visits {@code e} and every expression inside it. */
+    static void walk(Expr e, java.util.function.Consumer<Expr> visit) {
+        visit.accept(e);
+        for (Expr c : e.children()) {
+            walk(c, visit);
+        }
+    }
+
     /** Where an operand is read from. */
     enum Root {
         /** The message's values (a bare name, or {@code values.name} for a key that is also a root's name). */
@@ -63,6 +89,11 @@ public sealed interface Expr {
 
     record Not(Expr operand) implements Expr {
         @Override
+        public List<Expr> children() {
+            return List.of(operand);
+        }
+
+        @Override
         public Object eval(Scope s) {
             Object v = operand.eval(s);
             return v instanceof Boolean b ? !b : null;
@@ -70,6 +101,11 @@ public sealed interface Expr {
     }
 
     record Negate(Expr operand) implements Expr {
+        @Override
+        public List<Expr> children() {
+            return List.of(operand);
+        }
+
         @Override
         public Object eval(Scope s) {
             Object v = operand.eval(s);
@@ -89,6 +125,11 @@ public sealed interface Expr {
     }
 
     record Binary(Op op, Expr left, Expr right) implements Expr {
+        @Override
+        public List<Expr> children() {
+            return List.of(left, right);
+        }
+
         @Override
         public Object eval(Scope s) {
             if (op == Op.AND || op == Op.OR) {
@@ -168,6 +209,11 @@ public sealed interface Expr {
     /** {@code abs(x)}, {@code min(a, b, …)}, {@code max(a, b, …)}, {@code round(x)} / {@code round(x, digits)}. */
     record Call(Fn fn, List<Expr> args) implements Expr {
         @Override
+        public List<Expr> children() {
+            return args;
+        }
+
+        @Override
         public Object eval(Scope s) {
             double[] v = new double[args.size()];
             for (int i = 0; i < v.length; i++) {
@@ -206,6 +252,11 @@ public sealed interface Expr {
     /** {@code exists(key)}: the current message carries the key (or the device has the path). */
     record Exists(Ref ref) implements Expr {
         @Override
+        public List<Expr> children() {
+            return List.of(ref);
+        }
+
+        @Override
         public Object eval(Scope s) {
             return ref.eval(s) != null;
         }
@@ -243,6 +294,11 @@ public sealed interface Expr {
      * {@code slot} numbers the aggregates of one rule; the engine keeps one window per slot.
      */
     record Windowed(Aggregate aggregate, Expr of, long windowMillis, boolean tumbling, int slot) implements Expr {
+        @Override
+        public List<Expr> children() {
+            return List.of(of);
+        }
+
         @Override
         public Object eval(Scope s) {
             return s.aggregate(slot);

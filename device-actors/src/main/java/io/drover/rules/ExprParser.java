@@ -474,18 +474,7 @@ public final class ExprParser {
     }
 
     private static boolean containsWindow(Expr e) {
-        if (e instanceof Expr.Windowed) {
-            return true;
-        } else if (e instanceof Expr.Binary b) {
-            return containsWindow(b.left()) || containsWindow(b.right());
-        } else if (e instanceof Expr.Not n) {
-            return containsWindow(n.operand());
-        } else if (e instanceof Expr.Negate n) {
-            return containsWindow(n.operand());
-        } else if (e instanceof Expr.Call c) {
-            return c.args().stream().anyMatch(ExprParser::containsWindow);
-        }
-        return false;
+        return Expr.any(e, x -> x instanceof Expr.Windowed);
     }
 
     private static List<Expr> plain(List<Expr> args, List<Token> argTokens) {

@@ -120,24 +120,13 @@ public final class RuleCompiler {
         if (e == null) {
             return;
         }
-        if (e instanceof Expr.Ref ref && (ref.root() == Expr.Root.VALUES || ref.root() == Expr.Root.PREV)) {
-            keys.add(ref.path());
-        } else if (e instanceof Expr.Rate rate) {
-            keys.add(rate.key());
-        } else if (e instanceof Expr.Exists x) {
-            collectKeys(x.ref(), keys);
-        } else if (e instanceof Expr.Binary b) {
-            collectKeys(b.left(), keys);
-            collectKeys(b.right(), keys);
-        } else if (e instanceof Expr.Not n) {
-            collectKeys(n.operand(), keys);
-        } else if (e instanceof Expr.Negate n) {
-            collectKeys(n.operand(), keys);
-        } else if (e instanceof Expr.Call c) {
-            c.args().forEach(a -> collectKeys(a, keys));
-        } else if (e instanceof Expr.Windowed w) {
-            collectKeys(w.of(), keys);
-        }
+        Expr.walk(e, x -> {
+            if (x instanceof Expr.Ref ref && (ref.root() == Expr.Root.VALUES || ref.root() == Expr.Root.PREV)) {
+                keys.add(ref.path());
+            } else if (x instanceof Expr.Rate rate) {
+                keys.add(rate.key());
+            }
+        });
     }
 
     private static boolean readsDevice(ExprParser.Parsed p) {
@@ -145,25 +134,10 @@ public final class RuleCompiler {
     }
 
     private static boolean readsDevice(Expr e) {
-        if (e instanceof Expr.Ref r) {
-            return r.root() != Expr.Root.VALUES && r.root() != Expr.Root.PREV;
-        } else if (e instanceof Expr.HasLabel) {
-            return true;
-        } else if (e instanceof Expr.Exists x) {
-            return readsDevice(x.ref());
-        } else if (e instanceof Expr.Binary b) {
-            return readsDevice(b.left()) || readsDevice(b.right());
-        } else if (e instanceof Expr.Not n) {
-            return readsDevice(n.operand());
-        } else if (e instanceof Expr.Negate n) {
-            return readsDevice(n.operand());
-        } else if (e instanceof Expr.Call c) {
-            return c.args().stream().anyMatch(RuleCompiler::readsDevice);
-        } else if (e instanceof Expr.Windowed w) {
-            return readsDevice(w.of());
-        }
-        return false;
+        return Expr.any(e, x -> x instanceof Expr.HasLabel
+                || x instanceof Expr.Ref r && r.root() != Expr.Root.VALUES && r.root() != Expr.Root.PREV);
     }
+
 
     private void checkTrigger(RuleDefinition.Trigger t) {
         if (t == null) {

@@ -101,27 +101,11 @@ public final class ApiTestServer implements AutoCloseable {
         PersistenceTestKitReadJournal journal = PersistenceQuery.get(system)
                 .getReadJournalFor(PersistenceTestKitReadJournal.class, PersistenceTestKitReadJournal.Identifier());
         // (polled: the in-memory journal's live tag query missed events written while it started)
-        var tags = Device.eventTags(io.drover.device.DeviceSettings.fromConfig(config).eventTags());
-        Map<String, Long> applied = new java.util.HashMap<>(); // stream-confined
-        org.apache.pekko.stream.javadsl.Source.tick(Duration.ZERO, Duration.ofMillis(50), "tick")
-                .flatMapConcat(t -> org.apache.pekko.stream.javadsl.Source.from(tags)
-                        .flatMapConcat(tag -> journal.currentEventsByTag(tag, org.apache.pekko.persistence.query.Offset.noOffset())))
-                .mapAsync(1, e -> e.sequenceNr() <= applied.getOrDefault(e.persistenceId(), 0L)
-                        ? CompletableFuture.completedFuture(null)
-                        : DeviceListProjection.apply(directory, e.persistenceId(), (Device.Event) e.event())
-                                .thenApply(d -> applied.put(e.persistenceId(), e.sequenceNr())))
-                .runWith(org.apache.pekko.stream.javadsl.Sink.ignore(), system);
+        follow(journal, Device.eventTags(io.drover.device.DeviceSettings.fromConfig(config).eventTags()),
+                (pid, event) -> DeviceListProjection.apply(directory, pid, (Device.Event) event));
         // the alarm list as the node runs it (every alarm event carries the alarm it left)
-        var alarmTags = Alarm.eventTags(RulesSettings.fromConfig(config).eventTags());
-        Map<String, Long> alarmsApplied = new java.util.HashMap<>(); // stream-confined
-        org.apache.pekko.stream.javadsl.Source.tick(Duration.ZERO, Duration.ofMillis(50), "tick")
-                .flatMapConcat(t -> org.apache.pekko.stream.javadsl.Source.from(alarmTags)
-                        .flatMapConcat(tag -> journal.currentEventsByTag(tag, org.apache.pekko.persistence.query.Offset.noOffset())))
-                .mapAsync(1, e -> e.sequenceNr() <= alarmsApplied.getOrDefault(e.persistenceId(), 0L)
-                        ? CompletableFuture.completedFuture(null)
-                        : alarms.upsert(((Alarm.Event) e.event()).alarm())
-                                .thenApply(d -> alarmsApplied.put(e.persistenceId(), e.sequenceNr())))
-                .runWith(org.apache.pekko.stream.javadsl.Sink.ignore(), system);
+        follow(journal, Alarm.eventTags(RulesSettings.fromConfig(config).eventTags()),
+                (pid, event) -> alarms.upsert(((Alarm.Event) event).alarm()));
         DeviceClient devices = new SlowAware(real);
         HttpSettings settings = HttpSettings.fromConfig(config);
         ShadowHistory history = new ShadowHistory(system, journal);
@@ -145,6 +129,22 @@ public final class ApiTestServer implements AutoCloseable {
                 .get(10, TimeUnit.SECONDS);
         platformKey = new ApiKeys(access, Clock.systemUTC()).issue(ApiKey.PLATFORM_TENANT, ApiKey.Role.PLATFORM_ADMIN,
                 "test", Optional.empty()).toCompletableFuture().get().secret();
+    }
+
+    /**
+     * A read side as the node runs it, over the in-memory journal: every event of {@code tags}, once each and in each
+     * entity's order, handed to {@code apply} (the projection's own handler code).
+     */
+    private void follow(PersistenceTestKitReadJournal journal, java.util.List<String> tags,
+            java.util.function.BiFunction<String, Object, CompletionStage<?>> apply) {
+        Map<String, Long> applied = new java.util.HashMap<>(); // stream-confined
+        org.apache.pekko.stream.javadsl.Source.tick(Duration.ZERO, Duration.ofMillis(50), "tick")
+                .flatMapConcat(t -> org.apache.pekko.stream.javadsl.Source.from(tags)
+                        .flatMapConcat(tag -> journal.currentEventsByTag(tag, org.apache.pekko.persistence.query.Offset.noOffset())))
+                .mapAsync(1, e -> e.sequenceNr() <= applied.getOrDefault(e.persistenceId(), 0L)
+                        ? CompletableFuture.completedFuture(null)
+                        : apply.apply(e.persistenceId(), e.event()).thenApply(d -> applied.put(e.persistenceId(), e.sequenceNr())))
+                .runWith(org.apache.pekko.stream.javadsl.Sink.ignore(), system);
     }
 
     /** Asks to devices named slow-* time out, like a twin that cannot answer. */

@@ -23,7 +23,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -41,7 +40,6 @@ public final class RuleActions implements RuleEffects {
     private static final Logger log = LoggerFactory.getLogger(RuleActions.class);
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private final ActorSystem<?> system;
     private final RulesEngineSettings settings;
     private final AlarmClient alarms;
     private final DeviceClient devices;
@@ -52,7 +50,6 @@ public final class RuleActions implements RuleEffects {
 
     public RuleActions(ActorSystem<?> system, RulesEngineSettings settings, AlarmClient alarms, DeviceClient devices,
             TelemetryHub hub, RuleErrorStore errors, PrometheusRegistry registry) {
-        this.system = system;
         this.settings = settings;
         this.alarms = alarms;
         this.devices = devices;

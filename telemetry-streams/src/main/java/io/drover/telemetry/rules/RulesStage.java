@@ -48,14 +48,14 @@ public final class RulesStage {
                         + "failed: the owner did not take it)")
                 .labelNames("outcome").register(registry);
         return hub.stored()
-                .mapAsync(settings.observeParallelism(), s -> process(system, catalog, owners, settings, messages, s))
+                .mapAsync(settings.observeParallelism(), s -> process(catalog, owners, settings, messages, s))
                 .named("rules-engine")
                 .viaMat(KillSwitches.single(), Keep.right())
                 .to(Sink.ignore())
                 .run(system);
     }
 
-    private static CompletionStage<Done> process(ActorSystem<?> system, RuleCatalog catalog,
+    private static CompletionStage<Done> process(RuleCatalog catalog,
             RulesSharding.DeviceRulesClient owners, RulesEngineSettings settings, Counter messages,
             TelemetryHub.Stored s) {
         Optional<RuleCatalog.TenantRules> cached = catalog.cached(s.tenantId());
