@@ -8,9 +8,7 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.NavigableMap;
 import java.util.OptionalLong;
-import java.util.TreeMap;
 
 /**
  * The complex-event engine of one device (docs/rules.md): windows, previous values and the state machine of each
@@ -77,6 +75,8 @@ public final class RuleRuntime {
     private long lastTs = Long.MIN_VALUE;
     /** The rule list last synced against (its identity: an owner passes the same list until its rules change). */
     private List<CompiledRule> synced;
+    /** The state of {@code synced.get(i)} at index i (no map lookups per message and rule). */
+    private PerRule[] aligned = new PerRule[0];
     /** A journaled status changed since {@link #takeChanged} was last called. */
     private boolean changed;
 
@@ -126,18 +126,18 @@ public final class RuleRuntime {
             advance(rules, ts, out);
         }
         Scope scope = new Scope(facts, values, ts, late);
-        for (CompiledRule r : rules) {
-            PerRule p = this.rules.get(r.id());
+        PerRule[] state = aligned;
+        for (PerRule p : state) {
             scope.rule = p;
             for (Window w : p.windows) {
                 w.add(ts, w.spec.of().eval(scope), Math.max(ts, lastTs), limits.windowMaxSamples());
             }
         }
         if (!late) {
-            for (CompiledRule r : rules) {
-                PerRule p = this.rules.get(r.id());
+            for (int i = 0; i < state.length; i++) {
+                PerRule p = state[i];
                 scope.rule = p;
-                evaluate(r, p, scope, ts, values, derived, out);
+                evaluate(rules.get(i), p, scope, ts, values, derived, out);
             }
             remember(values, ts);
             lastTs = ts;
@@ -156,8 +156,9 @@ public final class RuleRuntime {
     /** The earliest deadline of a pending or absence rule, if any. */
     public OptionalLong nextDeadline(List<CompiledRule> rules) {
         long best = Long.MAX_VALUE;
-        for (CompiledRule r : rules) {
-            PerRule p = this.rules.get(r.id());
+        for (int i = 0; i < rules.size(); i++) {
+            CompiledRule r = rules.get(i);
+            PerRule p = rules == synced ? aligned[i] : this.rules.get(r.id());
             if (p == null || p.version != r.version()) {
                 continue;
             }
@@ -209,15 +210,18 @@ public final class RuleRuntime {
             return; // the same rules as for the last message: nothing to add, drop or reset
         }
         synced = current;
+        aligned = new PerRule[current.size()];
         if (rules.size() > current.size() || current.stream().anyMatch(r -> !rules.containsKey(r.id()))) {
             Map<String, CompiledRule> byId = new HashMap<>();
             current.forEach(r -> byId.put(r.id(), r));
             changed |= rules.keySet().removeIf(id -> !byId.containsKey(id));
         }
-        for (CompiledRule r : current) {
+        for (int i = 0; i < current.size(); i++) {
+            CompiledRule r = current.get(i);
             PerRule p = rules.get(r.id());
             if (p == null) {
-                rules.put(r.id(), new PerRule(r));
+                p = new PerRule(r);
+                rules.put(r.id(), p);
                 changed = true;
             } else if (p.restored && p.version == r.version()) {
                 p.reset(r); // windows for the journaled status
@@ -231,13 +235,16 @@ public final class RuleRuntime {
                     out.add(new Transition(r.id(), r.version(), Kind.RESET, at, p.since, Map.of()));
                 }
             }
+            aligned[i] = p;
         }
     }
 
     private void advance(List<CompiledRule> rules, long now, List<Output> out) {
         List<Transition> due = null;
-        for (CompiledRule r : rules) {
-            PerRule p = this.rules.get(r.id());
+        PerRule[] state = aligned; // sync(rules) ran first
+        for (int i = 0; i < state.length; i++) {
+            CompiledRule r = rules.get(i);
+            PerRule p = state[i];
             long d = deadline(r, p);
             if (d <= now) {
                 long since = r.absence() ? lastTs : p.since;
@@ -433,10 +440,23 @@ public final class RuleRuntime {
         return null;
     }
 
-    /** One window aggregate: the values it took per message time (a repeat of a time replaces, never adds). */
+    /**
+     * One window aggregate: the values it took per message time (a repeat of a time replaces, never adds). Points are
+     * kept in time order in primitive arrays (messages mostly arrive in order, so an add is an append; a late one is
+     * a binary search and a shift), and an aggregate walks its range in time order, so the result does not depend on
+     * the order the points arrived in (the backtest reads them sorted; the live owner gets them as delivered).
+     */
     static final class Window {
+        private static final byte NUMBER = 1;
+        private static final byte NOT_FALSE = 2;
+
         final Expr.Windowed spec;
-        private final TreeMap<Long, Object> points = new TreeMap<>();
+        private long[] times = new long[8];
+        private double[] numbers = new double[8];
+        private byte[] kinds = new byte[8];
+        /** The live points are [start, end) of the arrays. */
+        private int start;
+        private int end;
 
         Window(Expr.Windowed spec) {
             this.spec = spec;
@@ -446,34 +466,104 @@ public final class RuleRuntime {
             return spec.tumbling() ? 2 * spec.windowMillis() : spec.windowMillis();
         }
 
+        int size() {
+            return end - start;
+        }
+
         void add(long ts, Object v, long newest, int max) {
-            if (ts <= newest - span()) {
+            long horizon = newest - span();
+            if (ts <= horizon) {
                 return; // older than anything the window can still show
             }
+            int i = firstAfter(ts - 1); // first point at or after ts
+            boolean present = i < end && times[i] == ts;
             if (v == null) {
-                points.remove(ts);
+                if (present) {
+                    System.arraycopy(times, i + 1, times, i, end - i - 1);
+                    System.arraycopy(numbers, i + 1, numbers, i, end - i - 1);
+                    System.arraycopy(kinds, i + 1, kinds, i, end - i - 1);
+                    end--;
+                }
             } else {
-                points.put(ts, v);
+                if (!present) {
+                    i = insertAt(i);
+                    times[i] = ts;
+                }
+                byte kind = Boolean.FALSE.equals(v) ? 0 : NOT_FALSE;
+                if (v instanceof Double d) {
+                    numbers[i] = d;
+                    kind |= NUMBER;
+                }
+                kinds[i] = kind;
             }
-            points.headMap(newest - span(), true).clear();
-            while (points.size() > max) {
-                points.pollFirstEntry();
+            start = firstAfter(horizon);
+            if (end - start > max) {
+                start = end - max;
             }
+        }
+
+        /** Makes room at index {@code i} (shifting the later points), returns where the new point goes. */
+        private int insertAt(int i) {
+            if (end == times.length) {
+                if (start > 0) { // compact: the evicted prefix makes room
+                    int n = end - start;
+                    System.arraycopy(times, start, times, 0, n);
+                    System.arraycopy(numbers, start, numbers, 0, n);
+                    System.arraycopy(kinds, start, kinds, 0, n);
+                    i -= start;
+                    start = 0;
+                    end = n;
+                }
+                if (end == times.length) {
+                    int cap = times.length * 2;
+                    times = java.util.Arrays.copyOf(times, cap);
+                    numbers = java.util.Arrays.copyOf(numbers, cap);
+                    kinds = java.util.Arrays.copyOf(kinds, cap);
+                }
+            }
+            if (i < end) {
+                System.arraycopy(times, i, times, i + 1, end - i);
+                System.arraycopy(numbers, i, numbers, i + 1, end - i);
+                System.arraycopy(kinds, i, kinds, i + 1, end - i);
+            }
+            end++;
+            return i;
+        }
+
+        /** The index of the first live point with a time after {@code t} ({@code end} if none). */
+        private int firstAfter(long t) {
+            if (end == start || times[end - 1] <= t) {
+                return end;
+            }
+            int lo = start;
+            int hi = end - 1;
+            while (lo < hi) {
+                int mid = (lo + hi) >>> 1;
+                if (times[mid] > t) {
+                    hi = mid;
+                } else {
+                    lo = mid + 1;
+                }
+            }
+            return lo;
         }
 
         Object value(long at) {
             long w = spec.windowMillis();
-            NavigableMap<Long, Object> range;
+            int from;
+            int to;
             if (spec.tumbling()) {
-                long end = Math.floorDiv(at, w) * w;
-                range = points.subMap(end - w, true, end, false);
-            } else {
-                range = points.subMap(at - w, false, at, true);
+                long windowEnd = Math.floorDiv(at, w) * w; // [windowEnd - w, windowEnd)
+                from = firstAfter(windowEnd - w - 1);
+                to = firstAfter(windowEnd - 1);
+            } else { // (at - w, at]
+                from = firstAfter(at - w);
+                to = firstAfter(at);
             }
             if (spec.aggregate() == Expr.Aggregate.COUNT) {
                 long c = 0;
-                for (Object v : range.values()) {
-                    if (!Boolean.FALSE.equals(v)) {
+                for (int i = from; i < to; i++) {
+                    if ((kinds[i] & NOT_FALSE) != 0) {
                         c++;
                     }
                 }
@@ -483,8 +573,9 @@ public final class RuleRuntime {
             double min = Double.POSITIVE_INFINITY;
             double max = Double.NEGATIVE_INFINITY;
             int n = 0;
-            for (Object v : range.values()) {
-                if (v instanceof Double d) {
+            for (int i = from; i < to; i++) {
+                if ((kinds[i] & NUMBER) != 0) {
+                    double d = numbers[i];
                     sum += d;
                     min = Math.min(min, d);
                     max = Math.max(max, d);
