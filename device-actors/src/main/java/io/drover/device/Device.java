@@ -17,6 +17,7 @@ import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.actor.typed.pubsub.Topic;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
@@ -462,9 +463,20 @@ public final class Device
      */
     public static Behavior<Command> create(String entityId, DeviceSettings settings, Clock clock,
             ActorRef<Topic.Command<CredentialsChanged>> credentials, SessionDirectory sessions) {
+        return create(entityId, settings, clock, credentials, sessions, null);
+    }
+
+    /**
+     * @param shard the shard that hosts the twin (sharding's entity context), or null: a twin that finds no device
+     *     (never registered, or decommissioned) asks it to passivate right after answering, so a stranger's guess of an
+     *     id costs one recovery and leaves nothing in memory
+     */
+    public static Behavior<Command> create(String entityId, DeviceSettings settings, Clock clock,
+            ActorRef<Topic.Command<CredentialsChanged>> credentials, SessionDirectory sessions,
+            ActorRef<ClusterSharding.ShardCommand> shard) {
         return Behaviors.setup(ctx -> Behaviors.withTimers(
                 timers -> new Device(DeviceKey.fromEntityId(entityId), settings, clock, timers, credentials, sessions,
-                        ctx.getSelf(), ctx.getSystem().ignoreRef())));
+                        ctx.getSelf(), ctx.getSystem().ignoreRef(), shard)));
     }
 
     public static PersistenceId persistenceId(DeviceKey key) {
@@ -494,10 +506,12 @@ public final class Device
      * offline at once, before its own {@link SessionNodeLost} has been journaled.
      */
     private boolean sessionLost;
+    private final ActorRef<ClusterSharding.ShardCommand> shard;
+    private boolean passivating;
 
     private Device(DeviceKey key, DeviceSettings settings, Clock clock, TimerScheduler<Command> timers,
             ActorRef<Topic.Command<CredentialsChanged>> credentials, SessionDirectory sessions, ActorRef<Command> self,
-            ActorRef<Object> nobody) {
+            ActorRef<Object> nobody, ActorRef<ClusterSharding.ShardCommand> shard) {
         // A failed journal write stops the twin; it comes back after a backoff, recovering from the journal.
         super(persistenceId(key), SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(10), 0.2));
         this.key = key;
@@ -508,6 +522,7 @@ public final class Device
         this.sessions = sessions;
         this.self = self;
         this.nobody = nobody.unsafeUpcast();
+        this.shard = shard;
     }
 
     @Override
@@ -963,7 +978,17 @@ public final class Device
     }
 
     private ReplyEffect<Event, State> reject(State s, Command c) {
-        Rejected r = switch (s.lifecycle()) {
+        Rejected r = rejection(s, c);
+        boolean noDevice = s.lifecycle() == Lifecycle.NEW || s.lifecycle() == Lifecycle.DECOMMISSIONED;
+        if (noDevice && shard != null && !passivating && s.commands().isEmpty()) {
+            passivating = true; // the shard buffers what arrives meanwhile and starts the twin again for it
+            shard.tell(new ClusterSharding.Passivate<>(self));
+        }
+        return Effect().reply(c.replyTo(), r);
+    }
+
+    private Rejected rejection(State s, Command c) {
+        return switch (s.lifecycle()) {
             case NEW -> new Rejected(Rejection.NOT_FOUND, "device " + key.deviceId() + " does not exist");
             case DECOMMISSIONED -> c instanceof Register
                     ? new Rejected(Rejection.ALREADY_EXISTS,
@@ -975,6 +1000,5 @@ public final class Device
                             + s.lifecycle().name().toLowerCase() + "; " + c.getClass().getSimpleName()
                             + " is not allowed");
         };
-        return Effect().reply(c.replyTo(), r);
     }
 }

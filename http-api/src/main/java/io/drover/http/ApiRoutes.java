@@ -12,10 +12,13 @@ import static org.apache.pekko.http.javadsl.server.Directives.optionalHeaderValu
 import static org.apache.pekko.http.javadsl.server.Directives.pathPrefix;
 import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
 
+import java.net.InetAddress;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.regex.Pattern;
+import org.apache.pekko.http.javadsl.model.AttributeKeys;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.javadsl.model.RemoteAddress;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.http.javadsl.server.RejectionHandler;
 import org.apache.pekko.http.javadsl.server.Route;
@@ -74,12 +77,25 @@ public final class ApiRoutes {
     }
 
     private Route api() {
-        return concat(deviceApi.route(), optionalHeaderValueByName("Authorization", header ->
+        return extractRequest(request -> api(source(request)));
+    }
+
+    /**
+     * The client's address as the socket saw it ({@code pekko.http.server.remote-address-attribute = on}), never a
+     * header such as X-Forwarded-For that the client chooses: the key of the failed-authentication limit.
+     */
+    static String source(HttpRequest request) {
+        return request.getAttribute(AttributeKeys.remoteAddress).flatMap(RemoteAddress::getAddress)
+                .map(InetAddress::getHostAddress).orElse("unknown");
+    }
+
+    private Route api(String source) {
+        return concat(deviceApi.route(source), optionalHeaderValueByName("Authorization", header ->
                 extractUnmatchedPath(rest -> parameterOptional("access_token", token -> {
                     // Browsers cannot set headers on a WebSocket: /ws also takes the key as ?access_token=.
                     Optional<String> credentials = header.isEmpty() && rest.equals("/ws")
                             ? token.map(t -> "Bearer " + t) : header;
-                    return onSuccess(auth.authenticate(credentials), principal -> concat(
+                    return onSuccess(auth.authenticate(credentials, source), principal -> concat(
                             devices.route(principal),
                             telemetry.tenantRoute(principal),
                             live.route(principal),
@@ -90,20 +106,8 @@ public final class ApiRoutes {
                 }))));
     }
 
-    /** The route template for metrics: ids replaced so label cardinality stays bounded. */
+    /** The route template for metrics (a fixed set, so label cardinality stays bounded whoever sends what). */
     static String routeLabel(HttpRequest request) {
-        String[] parts = request.getUri().path().split("/");
-        StringBuilder sb = new StringBuilder();
-        for (int i = 1; i < parts.length; i++) {
-            String prev = parts[i - 1];
-            boolean id = prev.equals("devices") || prev.equals("tenants") || prev.equals("api-keys")
-                    || prev.equals("rules") && !parts[i].equals("test") || prev.equals("alarms");
-            sb.append('/').append(id ? "{id}" : parts[i]);
-            if (i > 8) {
-                break;
-            }
-        }
-        String label = sb.length() == 0 ? "/" : sb.toString();
-        return label.startsWith("/api/v1/") || label.startsWith("/health/") || label.equals("/metrics") ? label : "other";
+        return RouteTemplates.of(request.getUri().path());
     }
 }

@@ -3,23 +3,26 @@ package io.drover.http;
 import io.drover.device.Credentials;
 import io.drover.persistence.AccessStore;
 import io.drover.persistence.ApiKey;
+import io.drover.shard.BoundedCache;
+import io.drover.shard.FailureLimiter;
 import java.time.Clock;
-import java.time.Instant;
+import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ConcurrentHashMap;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 
 /**
  * Turns {@code Authorization: Bearer <key>} into a {@link Principal}: the key is hashed and looked
- * up by hash (the store never sees the secret), expiry is checked, and the answer is cached per node
- * for a short time. Also holds the per-key token buckets behind 429.
+ * up by hash (the store never sees the secret), expiry is checked, and the lookup — a miss too — is cached per node
+ * for a short time in an LRU ({@link BoundedCache}): a string that matches no key costs at most one Cassandra read
+ * per TTL however often it is sent (concurrent requests share the one read), and a flood of distinct strings evicts
+ * the least recently used entries instead of every key in use. A source address whose failures pass the
+ * {@link FailureLimiter} is refused before any read (429 too-many-auth-failures). Also holds the per-key token
+ * buckets behind 429 rate-limited.
  */
 public final class Authenticator {
-
-    private record Cached(Optional<ApiKey> key, Instant until) {}
 
     /** A token bucket; {@link #take} is the whole rule, kept apart so it can be tested with given times. */
     static final class Bucket {
@@ -52,37 +55,60 @@ public final class Authenticator {
     private final HttpSettings settings;
     private final ApiMetrics metrics;
     private final Clock clock;
-    private final Map<String, Cached> cache = new ConcurrentHashMap<>();
-    private final Map<String, Bucket> buckets = new ConcurrentHashMap<>();
+    /** Key hash → the lookup (in flight or done); a failed lookup is dropped so the next request reads again. */
+    private final BoundedCache<String, CompletableFuture<Optional<ApiKey>>> cache;
+    private final BoundedCache<String, Bucket> buckets;
+    private final FailureLimiter failures;
 
-    public Authenticator(AccessStore store, HttpSettings settings, ApiMetrics metrics, Clock clock) {
+    public Authenticator(AccessStore store, HttpSettings settings, FailureLimiter failures, ApiMetrics metrics,
+            Clock clock) {
         this.store = store;
         this.settings = settings;
+        this.failures = failures;
         this.metrics = metrics;
         this.clock = clock;
+        this.cache = new BoundedCache<>(settings.authCacheSize(), settings.authCacheTtl());
+        this.buckets = new BoundedCache<>(settings.authCacheSize(), Duration.ofMinutes(10));
     }
 
-    public CompletionStage<Principal> authenticate(Optional<String> authorization) {
+    /** @param source the client's address (the limiter's key), never a header the client chose */
+    public CompletionStage<Principal> authenticate(Optional<String> authorization, String source) {
         if (authorization.isEmpty()) {
             return failed("missing-credentials", "send 'Authorization: Bearer <api key>'");
         }
         String h = authorization.get().trim();
-        if (!h.regionMatches(true, 0, "Bearer ", 0, 7) || h.length() <= 7) {
+        boolean wellFormed = h.regionMatches(true, 0, "Bearer ", 0, 7) && h.length() > 7;
+        String hash = wellFormed ? Credentials.hash(h.substring(7).trim()) : null;
+        Optional<CompletableFuture<Optional<ApiKey>>> cached = wellFormed ? cache.get(hash) : Optional.empty();
+        boolean knownKey = cached.isPresent() && cached.get().isDone() && !cached.get().isCompletedExceptionally()
+                && cached.get().join().isPresent();
+        if (!knownKey && failures.blocked(source)) {
+            // a key this node knows still works from a blocked address (it costs no read); nothing else is looked up
+            metrics.rejected("too-many-auth-failures");
+            return CompletableFuture.failedFuture(new ApiProblem(StatusCodes.TOO_MANY_REQUESTS,
+                    "too-many-auth-failures", "too many failed authentications from this address; try again later",
+                    Map.of("retryAfterSeconds", 1)));
+        }
+        if (!wellFormed) {
+            failures.failed(source);
             return failed("invalid-credentials", "the Authorization header must be 'Bearer <api key>'");
         }
-        String hash = Credentials.hash(h.substring(7).trim());
-        Instant now = clock.instant();
-        Cached c = cache.get(hash);
-        CompletionStage<Optional<ApiKey>> lookup = c != null && c.until().isAfter(now)
-                ? CompletableFuture.completedFuture(c.key())
-                : metrics.cassandra("api_key_by_hash", () -> store.keyByHash(hash)).thenApply(k -> {
-                    if (cache.size() >= settings.authCacheSize()) {
-                        cache.clear(); // crude but bounded; a miss only costs one read
-                    }
-                    cache.put(hash, new Cached(k, now.plus(settings.authCacheTtl())));
-                    return k;
-                });
+        CompletableFuture<Optional<ApiKey>> fresh = new CompletableFuture<>();
+        CompletableFuture<Optional<ApiKey>> lookup = cached.orElseGet(() -> cache.computeIfAbsent(hash, k -> fresh));
+        if (lookup == fresh) { // cached before the read starts, so a read that fails at once is not left cached
+            metrics.cassandra("api_key_by_hash", () -> store.keyByHash(hash)).whenComplete((v, e) -> {
+                if (e != null) {
+                    cache.invalidate(hash);
+                    fresh.completeExceptionally(e);
+                } else {
+                    fresh.complete(v);
+                }
+            });
+        }
         return lookup.thenApply(k -> {
+            if (k.isEmpty()) {
+                failures.failed(source);
+            }
             ApiKey key = k.orElseThrow(() -> problem("invalid-credentials", "unknown API key"));
             if (key.expiredAt(clock.instant())) {
                 throw problem("expired-credentials", "this API key expired at " + key.expiresAt().get());
@@ -94,20 +120,13 @@ public final class Authenticator {
 
     /** Forget a key at once on this node (after it was deleted here). */
     public void forget(String keyHash) {
-        cache.remove(keyHash);
-    }
-
-    public void forgetAll() {
-        cache.clear();
+        cache.invalidate(keyHash);
     }
 
     private void throttle(String keyId) {
         long nowNanos = System.nanoTime();
         double rate = settings.rateLimitPerSecond();
         int burst = settings.rateLimitBurst();
-        if (buckets.size() > settings.authCacheSize()) {
-            buckets.clear();
-        }
         Bucket b = buckets.computeIfAbsent(keyId, k -> new Bucket(burst, nowNanos));
         double waitSeconds = b.take(nowNanos, rate, burst);
         if (waitSeconds > 0) {

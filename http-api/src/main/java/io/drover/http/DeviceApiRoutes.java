@@ -2,6 +2,7 @@ package io.drover.http;
 
 import static org.apache.pekko.http.javadsl.server.Directives.completeWithFuture;
 import static org.apache.pekko.http.javadsl.server.Directives.concat;
+import static org.apache.pekko.http.javadsl.server.Directives.onSuccess;
 import static org.apache.pekko.http.javadsl.server.Directives.optionalHeaderValueByName;
 import static org.apache.pekko.http.javadsl.server.Directives.path;
 import static org.apache.pekko.http.javadsl.server.Directives.pathPrefix;
@@ -12,11 +13,13 @@ import io.drover.device.Credentials;
 import io.drover.device.Device;
 import io.drover.device.DeviceKey;
 import io.drover.shard.DeviceClient;
+import io.drover.shard.FailureLimiter;
 import io.drover.telemetry.TelemetryCodec;
 import io.drover.telemetry.TelemetryHub;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.BiFunction;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
@@ -35,32 +38,46 @@ public final class DeviceApiRoutes {
     private final TelemetryHub telemetry;
     private final ApiMetrics metrics;
     private final Bodies bodies;
+    private final FailureLimiter failures;
 
-    public DeviceApiRoutes(DeviceClient devices, TelemetryHub telemetry, ApiMetrics metrics, Bodies bodies) {
+    public DeviceApiRoutes(DeviceClient devices, TelemetryHub telemetry, FailureLimiter failures, ApiMetrics metrics,
+            Bodies bodies) {
         this.devices = devices;
+        this.failures = failures;
         this.telemetry = telemetry;
         this.metrics = metrics;
         this.bodies = bodies;
     }
 
-    public Route route() {
+    /** @param source the client's address: failed authentications are limited per address */
+    public Route route(String source) {
         return pathPrefix(segment("device-api"), () -> concat(
-                path("telemetry", () -> post(() -> asDevice(this::telemetry))),
-                path(segment("shadow").slash("reported"), () -> post(() -> asDevice(this::reported)))));
+                path("telemetry", () -> post(() -> asDevice(source, this::telemetry))),
+                path(segment("shadow").slash("reported"), () -> post(() -> asDevice(source, this::reported)))));
     }
 
-    /** Authenticates the device, reads the body, and answers with {@code handler}'s response. */
-    private Route asDevice(BiFunction<DeviceKey, byte[], CompletionStage<HttpResponse>> handler) {
+    /**
+     * Authenticates the device, then reads the body (never before: a stranger's request costs no body read), and
+     * answers with {@code handler}'s response.
+     */
+    private Route asDevice(String source, BiFunction<DeviceKey, byte[], CompletionStage<HttpResponse>> handler) {
         return optionalHeaderValueByName("X-Device-Id", id -> optionalHeaderValueByName("Authorization", auth -> {
             DeviceKey key = id.flatMap(DeviceApiRoutes::parse)
                     .orElseThrow(() -> unauthorized("send X-Device-Id: {tenantId}:{deviceId}"));
             String token = auth.filter(a -> a.regionMatches(true, 0, "Bearer ", 0, 7)).map(a -> a.substring(7).trim())
                     .orElseThrow(() -> unauthorized("send 'Authorization: Bearer <device token>'"));
-            return bodies.json(bytes -> completeWithFuture(authenticate(key, token).thenCompose(k -> handler.apply(k, bytes))));
+            return onSuccess(authenticate(source, key, token),
+                    k -> bodies.json(bytes -> completeWithFuture(handler.apply(k, bytes))));
         }));
     }
 
-    private CompletionStage<DeviceKey> authenticate(DeviceKey key, String token) {
+    private CompletionStage<DeviceKey> authenticate(String source, DeviceKey key, String token) {
+        if (failures.blocked(source)) {
+            metrics.rejected("too-many-auth-failures");
+            return CompletableFuture.failedFuture(new ApiProblem(StatusCodes.TOO_MANY_REQUESTS,
+                    "too-many-auth-failures", "too many failed authentications from this address; try again later",
+                    Map.of("retryAfterSeconds", 1)));
+        }
         return devices.get(key).thenApply(reply -> {
             if (reply instanceof Device.DeviceDetails d && Credentials.matches(token, d.device().tokenHash())) {
                 Device.Lifecycle s = d.device().lifecycle();
@@ -70,6 +87,7 @@ public final class DeviceApiRoutes {
                 metrics.rejected("device-not-active");
                 throw new ApiProblem(StatusCodes.FORBIDDEN, "device-not-active", "the device is " + s.name().toLowerCase());
             }
+            failures.failed(source);
             metrics.rejected("invalid-device-credentials");
             throw unauthorized("unknown device or wrong token");
         });

@@ -5,6 +5,7 @@ import io.drover.persistence.DeviceDirectory;
 import io.drover.persistence.DroverPersistence;
 import io.drover.persistence.ShadowHistory;
 import io.drover.shard.DeviceClient;
+import io.drover.shard.FailureLimiter;
 import io.drover.persistence.RetentionPolicy;
 import io.drover.persistence.TelemetryStore;
 import io.drover.telemetry.LiveFeed;
@@ -29,12 +30,13 @@ public final class HttpApi {
             ApiMetrics metrics, Clock clock) {
         Bodies bodies = new Bodies(settings);
         DeviceClient devices = new MeteredDeviceClient(twins, metrics);
-        Authenticator auth = new Authenticator(access, settings, metrics, clock);
+        FailureLimiter failures = new FailureLimiter(FailureLimiter.Settings.fromConfig(system.settings().config()));
+        Authenticator auth = new Authenticator(access, settings, failures, metrics, clock);
         ApiKeys keys = new ApiKeys(access, clock);
         ShadowRoutes shadow = new ShadowRoutes(devices, history, metrics, bodies);
         TelemetryRoutes telemetryRoutes = new TelemetryRoutes(telemetryStore, devices, directory, metrics,
                 settings.telemetry(), clock);
-        return new ApiRoutes(auth, new DeviceApiRoutes(devices, telemetry, metrics, bodies),
+        return new ApiRoutes(auth, new DeviceApiRoutes(devices, telemetry, failures, metrics, bodies),
                 new DeviceRoutes(devices, directory, shadow, new CommandRoutes(devices, metrics, bodies), telemetryRoutes,
                         metrics, bodies, settings),
                 new TenantRoutes(access, keys, retention, metrics, bodies, clock),
@@ -44,7 +46,7 @@ public final class HttpApi {
                 new RuleRoutes(rules.rules(), rules.compiler(), rules.errors(), rules.backtester(), directory, bodies,
                         RuleRoutes.Settings.fromConfig(system.settings().config())),
                 new AlarmRoutes(rules.alarms(), rules.alarmDirectory(), clock),
-                new HealthRoutes(readiness, metrics), metrics);
+                new HealthRoutes(readiness, metrics, settings.metricsToken()), metrics);
     }
 
     /** Binds the API; {@code readiness} is the node's ({@code /health/ready}). */

@@ -18,7 +18,8 @@ public record HttpSettings(
         Duration readinessTimeout,
         Duration shutdownDeadline,
         Telemetry telemetry,
-        Live live) {
+        Live live,
+        String metricsToken) {
 
     /** {@code drover.http.telemetry}: query limits. */
     public record Telemetry(int defaultLimit, int maxPoints, int maxKeys, Duration maxRawRange, int maxRollupRows,
@@ -46,6 +47,7 @@ public record HttpSettings(
                         c.getInt("telemetry.max-keys"), c.getDuration("telemetry.max-raw-range"),
                         c.getInt("telemetry.max-rollup-rows"), c.getInt("telemetry.max-latest-devices")),
                 new Live(c.getInt("live.buffer-size"), c.getInt("live.max-subscriptions"),
-                        (int) c.getMemorySize("live.max-message-size").toBytes()));
+                        (int) c.getMemorySize("live.max-message-size").toBytes()),
+                c.getString("metrics-token"));
     }
 }

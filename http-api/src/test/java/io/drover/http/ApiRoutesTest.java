@@ -87,6 +87,50 @@ class ApiRoutesTest {
                 "twin asks are timed by command");
     }
 
+    @Test
+    void metricsAreLabelledByRouteTemplateWhateverThePath() throws Exception {
+        createDevice("m1");
+        Reply cmd = call("POST", "/api/v1/devices/m1/commands", "{\"name\":\"reboot\"}");
+        String commandId = cmd.body().path("id").asText("no-id");
+        call("GET", "/api/v1/devices/m1/commands/" + commandId, null);
+        java.util.Random r = new java.util.Random(42);
+        for (int i = 0; i < 300; i++) {
+            String junk = Long.toHexString(r.nextLong());
+            server.call("GET", "/api/v1/" + junk, null, null); // unauthenticated: 401
+            server.call("GET", "/api/v1/devices/" + junk + "/" + junk, admin, null);
+            server.call("GET", "/" + junk, null, null);
+        }
+        String body = server.call("GET", "/metrics", null, null).raw().body();
+        Set<String> routes = new HashSet<>();
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("drover_http_requests_total\\{[^}]*route=\"([^\"]*)\"")
+                .matcher(body);
+        while (m.find()) {
+            routes.add(m.group(1));
+        }
+        Set<String> allowed = new HashSet<>(RouteTemplates.ALL);
+        allowed.add(RouteTemplates.OTHER);
+        assertTrue(allowed.containsAll(routes), "labels outside the fixed set: " + routes);
+        assertTrue(routes.contains("/api/v1/devices/{id}/commands/{id}"), routes.toString());
+        assertTrue(routes.contains(RouteTemplates.OTHER), routes.toString());
+        assertFalse(body.contains(commandId), "a command id in /metrics");
+        assertFalse(body.contains("m1"), "a device id in /metrics");
+    }
+
+    @Test
+    void everyRouteTemplateIsARouteTheServiceAnswers() throws Exception {
+        for (String t : RouteTemplates.ALL) {
+            String path = t.replace("{id}", "x");
+            boolean answered = false;
+            for (String method : new String[] {"GET", "POST", "PUT", "PATCH", "DELETE"}) {
+                Reply r = server.call(method, path, admin, method.equals("GET") || method.equals("DELETE") ? null : "{}");
+                answered |= !"not-found".equals(r.code());
+            }
+            assertTrue(answered, "no route answers " + t);
+        }
+        assertEquals("not-found", server.call("GET", "/api/v1/devices/x/nothing", admin, null).code(),
+                "an unknown path is answered with code not-found (or this test could not fail)");
+    }
+
     // ---------------------------------------------------------------- authentication and roles
 
     @Test

@@ -10,6 +10,8 @@ import io.drover.device.Credentials;
 import io.drover.device.Device;
 import io.drover.device.DeviceKey;
 import io.drover.device.X509;
+import io.drover.shard.FailureLimiter;
+import java.net.InetAddress;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Optional;
@@ -28,9 +30,11 @@ final class DeviceAuthenticator implements SimpleAuthenticator {
     private final AuthCache cache;
     private final MqttSettings settings;
     private final MqttMetrics metrics;
+    private final FailureLimiter failures;
 
-    DeviceAuthenticator(AuthCache cache, MqttSettings settings, MqttMetrics metrics) {
+    DeviceAuthenticator(AuthCache cache, MqttSettings settings, FailureLimiter failures, MqttMetrics metrics) {
         this.cache = cache;
+        this.failures = failures;
         this.settings = settings;
         this.metrics = metrics;
     }
@@ -70,11 +74,26 @@ final class DeviceAuthenticator implements SimpleAuthenticator {
             return new String(bytes, StandardCharsets.UTF_8);
         }).orElse(null);
 
+        // a source that failed too often is refused before any lookup (docs/security.md); a device this node knows
+        // is still checked (that costs nothing), and its failure counts too
+        String source = input.getConnectionInformation().getInetAddress().map(InetAddress::getHostAddress)
+                .orElse("unknown");
+        if (failures.blocked(source)) {
+            Optional<AuthCache.Facts> known = cache.known(key.get());
+            if (known.isPresent()) {
+                decide(known, null, token, certificate, source, output);
+            } else {
+                metrics.connect("too-many-auth-failures");
+                output.failAuthentication(ConnackReasonCode.QUOTA_EXCEEDED,
+                        "too many failed authentications from this address; try again later");
+            }
+            return;
+        }
         Async<SimpleAuthOutput> async = output.async(settings.authTimeout(), TimeoutFallback.FAILURE,
                 ConnackReasonCode.SERVER_UNAVAILABLE, "the device registry did not answer in time");
         cache.lookup(key.get()).whenComplete((facts, err) -> {
             try {
-                decide(facts, err, token, certificate, output);
+                decide(facts, err, token, certificate, source, output);
             } finally {
                 async.resume();
             }
@@ -82,7 +101,7 @@ final class DeviceAuthenticator implements SimpleAuthenticator {
     }
 
     private void decide(Optional<AuthCache.Facts> facts, Throwable err, String token, Optional<String> certificate,
-            SimpleAuthOutput output) {
+            String source, SimpleAuthOutput output) {
         if (err != null) {
             metrics.connect("unavailable");
             output.failAuthentication(ConnackReasonCode.SERVER_UNAVAILABLE, "the device registry is unavailable");
@@ -97,11 +116,13 @@ final class DeviceAuthenticator implements SimpleAuthenticator {
                 metrics.connect(token != null ? "accepted" : "accepted-certificate");
                 output.authenticateSuccessfully();
             } else {
+                failures.failed(source);
                 metrics.connect("bad-credentials");
                 output.failAuthentication(ConnackReasonCode.BAD_USER_NAME_OR_PASSWORD,
                         token != null ? "wrong device token" : "this client certificate is not registered for the device");
             }
         } else {
+            failures.failed(source);
             metrics.connect("unknown-device");
             output.failAuthentication(ConnackReasonCode.NOT_AUTHORIZED, "unknown device");
         }

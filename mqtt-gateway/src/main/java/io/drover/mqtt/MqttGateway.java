@@ -5,6 +5,7 @@ import io.drover.device.DeviceKey;
 import io.drover.telemetry.TelemetryHub;
 import io.drover.shard.ClusterSessionDirectory;
 import io.drover.shard.DeviceClient;
+import io.drover.shard.FailureLimiter;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.Done;
@@ -79,7 +80,8 @@ public final class MqttGateway {
         system.systemActorOf(Topic.create(Device.CredentialsChanged.class, Device.CREDENTIALS_TOPIC),
                 "device-credentials-subscriber", Props.empty()).tell(Topic.subscribe(invalidator));
         DroverExtension extension = new DroverExtension(
-                new DeviceAuthenticator(cache, settings, metrics),
+                new DeviceAuthenticator(cache, settings,
+                        new FailureLimiter(FailureLimiter.Settings.fromConfig(system.settings().config())), metrics),
                 new DeviceAuthorizer(metrics, key -> catchUp(devices, courier, key),
                         key -> devices.ask(key, Device.DeliverPending::new)),
                 new InboundRouter(devices, messages, settings, metrics, new SeenTracker(devices)),

@@ -33,12 +33,13 @@ public final class DeviceSharding {
                 Props.empty());
         ClusterSessionDirectory sessions = ClusterSessionDirectory.start(system);
         Entity<Device.Command, ?> entity = Entity.of(Device.ENTITY_TYPE_KEY,
-                        ctx -> Device.create(ctx.getEntityId(), deviceSettings, Clock.systemUTC(), credentials, sessions))
+                        ctx -> Device.create(ctx.getEntityId(), deviceSettings, Clock.systemUTC(), credentials, sessions,
+                                ctx.getShard()))
                 .withMessageExtractor(new HashCodeMessageExtractor<>(shardSettings.numberOfShards()));
         if (!shardSettings.role().isEmpty()) {
             entity = entity.withSettings(ClusterShardingSettings.create(system).withRole(shardSettings.role()));
         }
         sharding.init(entity);
-        return new ShardedDeviceClient(sharding, shardSettings.askTimeout());
+        return new ShardedDeviceClient(system, sharding, shardSettings);
     }
 }

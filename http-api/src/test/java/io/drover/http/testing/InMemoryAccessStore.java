@@ -13,6 +13,8 @@ import java.util.concurrent.ConcurrentHashMap;
 /** Test double of {@link AccessStore} for route tests; the Cassandra one is tested against Cassandra. */
 public final class InMemoryAccessStore implements AccessStore {
 
+    /** How many times a key was looked up by hash (what a Cassandra read would be). */
+    public final java.util.concurrent.atomic.AtomicInteger keyReads = new java.util.concurrent.atomic.AtomicInteger();
     private final Map<String, Tenant> tenants = new ConcurrentHashMap<>();
     private final Map<String, ApiKey> keysByHash = new ConcurrentHashMap<>();
     private final Map<String, io.drover.persistence.Retention.Overrides> retention = new ConcurrentHashMap<>();
@@ -46,6 +48,7 @@ public final class InMemoryAccessStore implements AccessStore {
 
     @Override
     public CompletionStage<Optional<ApiKey>> keyByHash(String keyHash) {
+        keyReads.incrementAndGet();
         return CompletableFuture.completedFuture(Optional.ofNullable(keysByHash.get(keyHash)));
     }
 

@@ -1,0 +1,184 @@
+package io.drover.http;
+
+import static io.drover.http.testing.ApiTestServer.problem;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.drover.device.Device;
+import io.drover.device.DeviceKey;
+import io.drover.http.testing.ApiTestServer;
+import io.drover.http.testing.ApiTestServer.Reply;
+import io.drover.persistence.testing.Eventually;
+import io.drover.shard.ShardSettings;
+import io.drover.shard.ShardedDeviceClient;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.cluster.sharding.ShardRegion;
+import org.apache.pekko.cluster.sharding.typed.GetShardRegionState;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * Issue 12 (hardening), the HTTP side: what a stranger's requests cost. Every request here comes from 127.0.0.1,
+ * so the failed-authentication budget (burst 40, practically no refill) is shared by the tests: the one that uses
+ * it up runs last.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class HardeningApiTest {
+
+    private static final int BURST = 40;
+    private static ApiTestServer server;
+
+    private String tenant;
+    private String admin;
+
+    @BeforeAll
+    static void start() throws Exception {
+        server = new ApiTestServer(Map.of(
+                "drover.http.metrics-token", "scrape-secret",
+                "drover.http.auth-cache.size", "10",
+                "drover.security.auth-failures.burst", String.valueOf(BURST),
+                "drover.security.auth-failures.per-second", "0.0001",
+                "drover.shard-config.unknown-devices.ttl", "2s"));
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        server.close();
+    }
+
+    @BeforeEach
+    void newTenant() throws Exception {
+        ApiTestServer.TestTenant t = server.newTenant("h");
+        tenant = t.id();
+        admin = t.adminKey();
+    }
+
+    @Test
+    @Order(1)
+    void metricsNeedTheScrapeTokenWhenOneIsSet() throws Exception {
+        problem(server.call("GET", "/metrics", null, null), 401, "missing-credentials");
+        problem(server.call("GET", "/metrics", "wrong", null), 401, "invalid-credentials");
+        Reply ok = server.call("GET", "/metrics", "scrape-secret", null);
+        assertEquals(200, ok.status());
+        assertTrue(ok.raw().body().contains("drover_http_requests_total"), ok.raw().body());
+    }
+
+    @Test
+    @Order(2)
+    void aStringThatMatchesNoKeyCostsOneReadAndAFloodDoesNotEvictKeysInUse() throws Exception {
+        int before = server.access.keyReads.get();
+        for (int i = 0; i < 5; i++) {
+            problem(server.call("GET", "/api/v1/devices", "drv_no_such_key", null), 401, "invalid-credentials");
+        }
+        assertEquals(before + 1, server.access.keyReads.get(), "the same unknown string read once per TTL");
+
+        // a key in use stays cached while strangers send 20 distinct strings (the cache holds 10)
+        assertEquals(200, server.call("GET", "/api/v1/devices", admin, null).status());
+        int start = server.access.keyReads.get();
+        for (int i = 0; i < 20; i++) {
+            problem(server.call("GET", "/api/v1/devices", "drv_junk_" + i, null), 401, "invalid-credentials");
+            assertEquals(200, server.call("GET", "/api/v1/devices", admin, null).status());
+        }
+        assertEquals(start + 20, server.access.keyReads.get(),
+                "one read per distinct junk string and none for the key in use (it was never evicted)");
+    }
+
+    @Test
+    @Order(3)
+    void aTwinThatFindsNoDeviceStopsAtOnce() throws Exception {
+        problem(server.call("POST", "/api/v1/device-api/telemetry", "some-token", "{\"t\":1}",
+                "X-Device-Id", tenant + ":ghost"), 401, "invalid-device-credentials");
+        String entityId = new DeviceKey(tenant, "ghost").entityId();
+        Eventually.await("the twin of a device that does not exist to stop", Duration.ofSeconds(5),
+                this::runningTwins, twins -> !twins.contains(entityId));
+        // a real device's twin stays
+        assertEquals(201, server.call("POST", "/api/v1/devices", admin, "{\"id\":\"real\"}").status());
+        Thread.sleep(1000);
+        assertTrue(runningTwins().contains(new DeviceKey(tenant, "real").entityId()), "the control: a twin that exists");
+    }
+
+    @Test
+    @Order(4)
+    void unknownIdsAreAnsweredFromMemoryUntilRegisteredHereOrTheTtlEnds() throws Exception {
+        problem(server.call("GET", "/api/v1/devices/ghost2", admin, null), 404, "device-not-found");
+        // registered behind this node's back (another node, say): this node still answers from memory…
+        ShardedDeviceClient elsewhere = new ShardedDeviceClient(server.system, ClusterSharding.get(server.system),
+                ShardSettings.fromConfig(server.system.settings().config()));
+        Device.Reply r = elsewhere.register(new DeviceKey(tenant, "ghost2"), null, null, List.of(), null)
+                .toCompletableFuture().get(10, TimeUnit.SECONDS);
+        assertTrue(r instanceof Device.TokenIssued, r.toString());
+        problem(server.call("GET", "/api/v1/devices/ghost2", admin, null), 404, "device-not-found");
+        // …for at most the TTL (2 s here)
+        Eventually.await("the registration seen after the TTL", Duration.ofSeconds(5),
+                () -> server.call("GET", "/api/v1/devices/ghost2", admin, null).status(), s -> s == 200);
+        // registered through this node: known at once
+        problem(server.call("GET", "/api/v1/devices/ghost3", admin, null), 404, "device-not-found");
+        assertEquals(201, server.call("POST", "/api/v1/devices", admin, "{\"id\":\"ghost3\"}").status());
+        assertEquals(200, server.call("GET", "/api/v1/devices/ghost3", admin, null).status());
+    }
+
+    @Test
+    @Order(5)
+    void theDeviceApiChecksTheTokenBeforeReadingTheBody() throws Exception {
+        assertEquals(201, server.call("POST", "/api/v1/devices", admin, "{\"id\":\"d1\"}").status());
+        String huge = "{\"t\":\"" + "x".repeat(200 * 1024) + "\"}"; // over max-body-size (64 KiB)
+        problem(server.call("POST", "/api/v1/device-api/telemetry", "wrong-token", huge, "X-Device-Id", tenant + ":d1"),
+                401, "invalid-device-credentials");
+    }
+
+    @Test
+    @Order(99)
+    void failedAuthenticationsAreLimitedPerAddressBeforeAnyRead() throws Exception {
+        assertEquals(200, server.call("GET", "/api/v1/devices", admin, null).status()); // cached from here on
+        int tries = 0;
+        while (server.call("GET", "/api/v1/devices", "drv_guess_" + tries, null).status() == 401) {
+            assertEquals(200, server.call("GET", "/api/v1/devices", admin, null).status()); // in use: stays cached
+            tries++;
+            assertTrue(tries <= BURST, "no limit after " + tries + " failures");
+        }
+        problem(server.call("GET", "/api/v1/devices", "drv_guess_again", null), 429, "too-many-auth-failures");
+        int reads = server.access.keyReads.get();
+        List<CompletableFuture<Reply>> flood = new ArrayList<>();
+        for (int i = 0; i < 50; i++) {
+            String guess = "drv_flood_" + i;
+            flood.add(CompletableFuture.supplyAsync(() -> {
+                try {
+                    return server.call("GET", "/api/v1/devices", guess, null);
+                } catch (Exception e) {
+                    throw new RuntimeException(e);
+                }
+            }));
+        }
+        Set<String> codes = flood.stream().map(CompletableFuture::join).map(Reply::code).collect(Collectors.toSet());
+        assertEquals(Set.of("too-many-auth-failures"), codes);
+        assertEquals(reads, server.access.keyReads.get(), "a blocked address costs no read");
+        problem(server.call("POST", "/api/v1/device-api/telemetry", "t", "{\"t\":1}", "X-Device-Id", tenant + ":x"),
+                429, "too-many-auth-failures");
+        // the key this node knows still works from the blocked address (no read needed)
+        assertEquals(200, server.call("GET", "/api/v1/devices", admin, null).status());
+        assertEquals(reads, server.access.keyReads.get());
+    }
+
+    private Set<String> runningTwins() throws Exception {
+        ShardRegion.CurrentShardRegionState state = AskPattern.<org.apache.pekko.cluster.sharding.typed.ClusterShardingQuery, ShardRegion.CurrentShardRegionState>ask(
+                        ClusterSharding.get(server.system).shardState(),
+                        replyTo -> new GetShardRegionState(Device.ENTITY_TYPE_KEY, replyTo), Duration.ofSeconds(5),
+                        server.system.scheduler())
+                .toCompletableFuture().get(10, TimeUnit.SECONDS);
+        return state.getShards().stream().flatMap(s -> s.getEntityIds().stream()).collect(Collectors.toSet());
+    }
+}
