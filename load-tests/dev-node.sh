@@ -19,4 +19,10 @@ stop_dev_node() {
     kill -KILL "$node_pid" 2>/dev/null || true
   fi
   ./drover cassandra stop --data "$DROVER_DEV_CASSANDRA_DIR" --port "$1" >/dev/null 2>&1 || true
+  # ./drover builds first when sources changed meanwhile, and a build can fail: then stop by the pid file
+  local pidfile="$DROVER_DEV_CASSANDRA_DIR/cassandra.pid" pid
+  if [ -f "$pidfile" ] && pid=$(cat "$pidfile") && kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid"; for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
 }

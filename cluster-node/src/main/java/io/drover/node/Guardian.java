@@ -58,7 +58,7 @@ public final class Guardian {
                             PrometheusRegistry registry = new PrometheusRegistry(); // one per node
                             NodeMetrics.register(system, registry);
                             TelemetryStreams.Started telemetry = TelemetryStreams.init(system, m.persistence().telemetry(),
-                                    registry);
+                                    m.persistence().retention(), registry);
                             TelemetryStreams.Rules engine = TelemetryStreams.initRules(system, telemetry,
                                     m.persistence().telemetry(), rules, devices, m.persistence().ruleErrors(), registry);
                             RulesApi rulesApi = new RulesApi(rules.rules(), rules.alarms(),

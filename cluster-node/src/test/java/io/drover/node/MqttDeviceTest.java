@@ -162,6 +162,7 @@ class MqttDeviceTest {
                     "{\"temp\":null}", "invalid-value",
                     "[1,2]", "invalid-payload",
                     "{\"ts\":\"yesterday\",\"values\":{\"a\":1}}", "invalid-timestamp",
+                    "{\"ts\":0,\"values\":{\"a\":1}}", "timestamp-too-old",
                     "{\"bad key!\":1}", "invalid-key",
                     "{\"blob\":\"" + "x".repeat(20_000) + "\"}", "payload-too-large");
             for (Map.Entry<String, String> e : cases.entrySet()) {

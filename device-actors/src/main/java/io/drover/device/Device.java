@@ -107,8 +107,22 @@ public final class Device
      * existing command. Non-persistent commands need the device online; persistent ones wait (up to
      * {@code ttl}) and are delivered when it comes back.
      */
+    /**
+     * @param ttl how long the command may wait to be handed to the device
+     * @param answerTimeout two-way: how long after delivery the device may take to answer before the command
+     *     expires (null: no limit)
+     */
     public record RequestCommand(String id, String name, ObjectNode params, boolean twoWay, boolean persistent,
-            Duration ttl, ActorRef<Reply> replyTo) implements Command {}
+            Duration ttl, Duration answerTimeout, ActorRef<Reply> replyTo) implements Command {
+
+        public RequestCommand(String id, String name, ObjectNode params, boolean twoWay, boolean persistent,
+                Duration ttl, ActorRef<Reply> replyTo) {
+            this(id, name, params, twoWay, persistent, ttl, null, replyTo);
+        }
+    }
+
+    /** A delivered two-way command's answer time ran out (its timer). */
+    private record AnswerDue(String id, ActorRef<Reply> replyTo) implements Command {}
 
     /** Replies once the command reaches one of {@code until} (or its current state after {@code timeout}). */
     public record AwaitCommand(String id, Set<CommandStatus> until, Duration timeout, ActorRef<Reply> replyTo)
@@ -196,18 +210,36 @@ public final class Device
         }
     }
 
+    /** @param answerTimeout two-way: the time the device has to answer once delivered (null: none; older events) */
     public record CommandRecord(
             String id, String name, ObjectNode params, boolean twoWay, boolean persistent, Instant requestedAt,
             Instant expiresAt, CommandStatus status, Instant deliveredAt, Instant respondedAt, ObjectNode response,
-            String failure) implements DeviceSerializable {
+            String failure, Duration answerTimeout) implements DeviceSerializable {
+
+        public CommandRecord(String id, String name, ObjectNode params, boolean twoWay, boolean persistent,
+                Instant requestedAt, Instant expiresAt, CommandStatus status, Instant deliveredAt, Instant respondedAt,
+                ObjectNode response, String failure) {
+            this(id, name, params, twoWay, persistent, requestedAt, expiresAt, status, deliveredAt, respondedAt,
+                    response, failure, null);
+        }
 
         CommandRecord with(CommandStatus s, Instant deliveredAt, Instant respondedAt, ObjectNode response, String failure) {
             return new CommandRecord(id, name, params, twoWay, persistent, requestedAt, expiresAt, s, deliveredAt,
-                    respondedAt, response, failure);
+                    respondedAt, response, failure, answerTimeout);
         }
 
+        /** Not handed over within its ttl, or (two-way) delivered and not answered within its answer timeout. */
         boolean expiredAt(Instant now) {
-            return status == CommandStatus.REQUESTED && expiresAt != null && now.isAfter(expiresAt);
+            if (status == CommandStatus.REQUESTED) {
+                return expiresAt != null && now.isAfter(expiresAt);
+            }
+            return status == CommandStatus.DELIVERED && twoWay && answerTimeout != null && deliveredAt != null
+                    && now.isAfter(deliveredAt.plus(answerTimeout));
+        }
+
+        /** Nothing more can happen to it: answered, failed, expired, or a one-way command handed over. */
+        public boolean finished() {
+            return status.finished() || !twoWay && status == CommandStatus.DELIVERED;
         }
     }
 
@@ -282,6 +314,11 @@ public final class Device
 
         /** Applies one event; pure, so the history endpoint replays the journal with it. */
         public State apply(Event event) {
+            return apply(event, COMMANDS_KEPT);
+        }
+
+        /** As {@link #apply(Event)}, keeping at most {@code commandsKept} commands (the oldest finished go first). */
+        public State apply(Event event, int commandsKept) {
             if (event instanceof Registered r) {
                 return new State(r.key(), Lifecycle.PROVISIONED, r.name(), r.type(),
                         sortedLabels(r.labels()), r.attributes(), r.tokenHash(), r.at(), r.at(), r.at(),
@@ -323,19 +360,20 @@ public final class Device
                 return withConnectivity(new Connectivity(false, d.sessionId(), connectivity.node(),
                         connectivity.lastConnectedAt(), d.at(), d.reason()));
             } else if (event instanceof CommandRequested c) {
-                return withCommands(c.command(), null);
+                return withCommands(c.command(), null, commandsKept);
             } else if (event instanceof CommandDelivered d) {
-                return withCommands(null, command(d.id()).map(r -> r.with(CommandStatus.DELIVERED, d.at(), null, null, null))
+                return changedCommand(commandsKept, command(d.id()).map(r -> r.with(CommandStatus.DELIVERED, d.at(), null, null, null))
                         .orElse(null));
             } else if (event instanceof CommandResponded r) {
-                return withCommands(null, command(r.id()).map(c -> c.with(CommandStatus.RESPONDED,
+                return changedCommand(commandsKept, command(r.id()).map(c -> c.with(CommandStatus.RESPONDED,
                         c.deliveredAt() != null ? c.deliveredAt() : r.at(), r.at(), r.response(), null)).orElse(null));
             } else if (event instanceof CommandFailed f) {
-                return withCommands(null, command(f.id()).map(c -> c.with(CommandStatus.FAILED, c.deliveredAt(), null, null,
+                return changedCommand(commandsKept, command(f.id()).map(c -> c.with(CommandStatus.FAILED, c.deliveredAt(), null, null,
                         f.reason())).orElse(null));
             } else if (event instanceof CommandExpired x) {
-                return withCommands(null, command(x.id()).map(c -> c.with(CommandStatus.EXPIRED, null, null, null,
-                        "ttl passed before delivery")).orElse(null));
+                return changedCommand(commandsKept, command(x.id()).map(c -> c.with(CommandStatus.EXPIRED, c.deliveredAt(),
+                        null, null, c.deliveredAt() == null ? "ttl passed before delivery"
+                                : "no answer within " + c.answerTimeout().toSeconds() + " s of delivery")).orElse(null));
             }
             throw new IllegalArgumentException("unknown event " + event.getClass());
         }
@@ -344,16 +382,20 @@ public final class Device
             return commands.stream().filter(c -> c.id().equals(id)).findFirst();
         }
 
-        /** Commands a twin keeps (newest); the oldest finished ones go first. */
+        /** Commands a twin keeps by default (drover.device.commands-kept); the oldest finished ones go first. */
         public static final int COMMANDS_KEPT = 50;
 
+        private State changedCommand(int kept, CommandRecord changed) {
+            return withCommands(null, changed, kept);
+        }
+
         /** Adds {@code added} (newest last) or replaces {@code changed} by id. */
-        private State withCommands(CommandRecord added, CommandRecord changed) {
+        private State withCommands(CommandRecord added, CommandRecord changed, int kept) {
             List<CommandRecord> next = new java.util.ArrayList<>(commands);
             if (added != null) {
                 next.add(added);
-                for (int i = 0; next.size() > COMMANDS_KEPT && i < next.size(); ) {
-                    if (next.get(i).status().finished()) {
+                for (int i = 0; next.size() > kept && i < next.size(); ) {
+                    if (next.get(i).finished()) {
                         next.remove(i);
                     } else {
                         i++;
@@ -584,7 +626,7 @@ public final class Device
 
     @Override
     public EventHandler<State, Event> eventHandler() {
-        return newEventHandlerBuilder().forAnyState().onAnyEvent(State::apply);
+        return newEventHandlerBuilder().forAnyState().onAnyEvent((s, e) -> s.apply(e, settings.commandsKept()));
     }
 
     @Override
@@ -610,7 +652,8 @@ public final class Device
                 .onCommand(RecordDisconnected.class, this::disconnected)
                 .onCommand(SessionNodeLost.class, this::nodeLost)
                 .onCommand(GetCommand.class, this::getCommand)
-                .onCommand(ListCommands.class, (s, c) -> Effect().reply(c.replyTo(), new CommandList(s.commands())))
+                .onCommand(ListCommands.class, this::listCommands)
+                .onCommand(AnswerDue.class, this::answerDue)
                 .onCommand(AwaitCommand.class, this::awaitCommand)
                 .onCommand(AwaitTimedOut.class, this::awaitTimedOut)
                 .onCommand(RecordCommandDelivery.class, this::commandDelivery)
@@ -731,7 +774,8 @@ public final class Device
                     pending + " commands are already waiting for device " + key.deviceId()));
         }
         CommandRecord record = new CommandRecord(c.id(), c.name(), c.params() == null ? Shadows.empty() : c.params(),
-                c.twoWay(), c.persistent(), now, now.plus(c.ttl()), CommandStatus.REQUESTED, null, null, null, null);
+                c.twoWay(), c.persistent(), now, now.plus(c.ttl()), CommandStatus.REQUESTED, null, null, null, null,
+                c.twoWay() ? c.answerTimeout() : null);
         return Effect().persist(new CommandRequested(record, now))
                 .thenRun(ns -> {
                     if (online && dispatched.add(record.id())) {
@@ -776,6 +820,27 @@ public final class Device
     private boolean online(State s) {
         Connectivity c = s.connectivity();
         return c.online() && !sessionLost && c.node() != null && sessions.isLive(c.node());
+    }
+
+    private ReplyEffect<Event, State> listCommands(State s, ListCommands c) {
+        List<Event> expired = expiries(s);
+        if (expired.isEmpty()) {
+            return Effect().reply(c.replyTo(), new CommandList(s.commands()));
+        }
+        return Effect().persist(expired)
+                .thenRun(ns -> expired.forEach(e -> notifyWaiters(ns, ((CommandExpired) e).id())))
+                .thenReply(c.replyTo(), ns -> new CommandList(ns.commands()));
+    }
+
+    /** The answer time of a delivered two-way command ran out: it expires unless it was answered meanwhile. */
+    private ReplyEffect<Event, State> answerDue(State s, AnswerDue c) {
+        Optional<CommandRecord> r = s.command(c.id());
+        if (r.isEmpty() || r.get().status() != CommandStatus.DELIVERED) {
+            return Effect().noReply();
+        }
+        return Effect().persist(new CommandExpired(c.id(), now()))
+                .thenRun(ns -> notifyWaiters(ns, c.id()))
+                .thenNoReply();
     }
 
     private ReplyEffect<Event, State> getCommand(State s, GetCommand c) {
@@ -845,8 +910,15 @@ public final class Device
             return Effect().reply(c.replyTo(), new CommandDetails(r.get()));
         }
         if (c.delivered()) {
+            CommandRecord delivered = r.get();
             return Effect().persist(new CommandDelivered(c.id(), c.at()))
-                    .thenRun(ns -> notifyWaiters(ns, c.id()))
+                    .thenRun(ns -> {
+                        notifyWaiters(ns, c.id());
+                        if (delivered.twoWay() && delivered.answerTimeout() != null) {
+                            timers.startSingleTimer("answer-" + c.id(), new AnswerDue(c.id(), nobody),
+                                    delivered.answerTimeout());
+                        }
+                    })
                     .thenReply(c.replyTo(), ns -> new CommandDetails(ns.command(c.id()).orElseThrow()));
         }
         dispatched.remove(c.id()); // not handed over: it may be sent again
@@ -865,6 +937,10 @@ public final class Device
         }
         if (r.get().status().finished()) {
             return Effect().reply(c.replyTo(), new CommandDetails(r.get())); // a second answer changes nothing
+        }
+        if (c.response() != null && Shadows.sizeInBytes(c.response()) > settings.commandResponseMaxBytes()) {
+            return Effect().reply(c.replyTo(), new Rejected(Rejection.INVALID_INPUT, "the answer is larger than "
+                    + settings.commandResponseMaxBytes() + " bytes of JSON"));
         }
         return Effect().persist(new CommandResponded(c.id(), c.response(), c.at()))
                 .thenRun(ns -> notifyWaiters(ns, c.id()))

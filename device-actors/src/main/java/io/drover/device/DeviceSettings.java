@@ -4,7 +4,12 @@ import com.typesafe.config.Config;
 
 /** Settings of the device entity, read once from {@code drover.device}. */
 public record DeviceSettings(int maxShadowBytes, int snapshotEvery, int snapshotsKept, int commandsKept,
-        int pendingCommandsMax, int eventTags) {
+        int pendingCommandsMax, int eventTags, int commandResponseMaxBytes) {
+
+    public DeviceSettings(int maxShadowBytes, int snapshotEvery, int snapshotsKept, int commandsKept,
+            int pendingCommandsMax, int eventTags) {
+        this(maxShadowBytes, snapshotEvery, snapshotsKept, commandsKept, pendingCommandsMax, eventTags, 16 * 1024);
+    }
 
     public DeviceSettings(int maxShadowBytes, int snapshotEvery, int snapshotsKept) {
         this(maxShadowBytes, snapshotEvery, snapshotsKept, 50, 20);
@@ -23,6 +28,7 @@ public record DeviceSettings(int maxShadowBytes, int snapshotEvery, int snapshot
                 c.getInt("snapshots-kept"),
                 c.getInt("commands-kept"),
                 c.getInt("pending-commands-max"),
-                c.getInt("event-tags"));
+                c.getInt("event-tags"),
+                (int) c.getMemorySize("command-response-max-size").toBytes());
     }
 }

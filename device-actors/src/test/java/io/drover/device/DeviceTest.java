@@ -1,6 +1,7 @@
 package io.drover.device;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -447,6 +448,57 @@ class DeviceTest {
                 "a persistent command stays queued when a delivery fails");
         kit.<Device.Reply>runCommand(Device.DeliverPending::new);
         assertEquals("c4", session.expectMessageClass(Device.DeliverCommand.class).command().id());
+    }
+
+    @Test
+    void anUnansweredTwoWayCommandExpiresAtItsTimeout() throws Exception {
+        register();
+        connect("s1", session());
+        kit.<Device.Reply>runCommand(r -> new Device.RequestCommand("t1", "x", null, true, false,
+                java.time.Duration.ofMinutes(1), java.time.Duration.ofMillis(300), r));
+        var waiting = testKit.<Device.Reply>createTestProbe();
+        kit.runCommand(new Device.AwaitCommand("t1", java.util.Set.of(Device.CommandStatus.RESPONDED,
+                Device.CommandStatus.EXPIRED), java.time.Duration.ofSeconds(10), waiting.ref()));
+        kit.<Device.Reply>runCommand(r -> new Device.RecordCommandDelivery("t1", true, null, Instant.now(), r));
+        Device.CommandRecord expired = command(waiting.receiveMessage(java.time.Duration.ofSeconds(5)));
+        assertEquals(Device.CommandStatus.EXPIRED, expired.status(), "expired by the twin's timer, answer or not");
+        assertNotNull(expired.deliveredAt(), "it had been delivered");
+        assertTrue(expired.failure().contains("no answer"), expired.failure());
+        var late = kit.<Device.Reply>runCommand(r -> new Device.RecordCommandResponse("t1", json("{\"ok\":1}"),
+                Instant.now(), r));
+        assertTrue(late.hasNoEvents(), "a late answer changes nothing");
+    }
+
+    @Test
+    void answersHaveASizeCap() {
+        register();
+        connect("s1", session());
+        kit.<Device.Reply>runCommand(r -> new Device.RequestCommand("a1", "x", null, true, false,
+                java.time.Duration.ofMinutes(1), java.time.Duration.ofMinutes(1), r));
+        kit.<Device.Reply>runCommand(r -> new Device.RecordCommandDelivery("a1", true, null, Instant.now(), r));
+        String big = "{\"blob\":\"" + "x".repeat(20 * 1024) + "\"}";
+        var refused = kit.<Device.Reply>runCommand(r -> new Device.RecordCommandResponse("a1", json(big), Instant.now(), r));
+        rejected(refused.reply(), Device.Rejection.INVALID_INPUT);
+        assertTrue(refused.hasNoEvents());
+        assertEquals(Device.CommandStatus.DELIVERED, kit.getState().command("a1").orElseThrow().status());
+    }
+
+    @Test
+    void deliveredOneWayCommandsAreFinishedAndTheKeptSettingIsHonoured() {
+        kit = EventSourcedBehaviorTestKit.create(testKit.system(),
+                Device.create(key.entityId(), new DeviceSettings(4096, 100, 2, 3, 20), Clock.systemUTC(), sessions));
+        register();
+        connect("s1", session());
+        for (int i = 1; i <= 5; i++) {
+            String id = "o" + i;
+            kit.<Device.Reply>runCommand(r -> new Device.RequestCommand(id, "x", null, false, false,
+                    java.time.Duration.ofMinutes(1), r));
+            kit.<Device.Reply>runCommand(r -> new Device.RecordCommandDelivery(id, true, null, Instant.now(), r));
+        }
+        assertEquals(List.of("o3", "o4", "o5"), kit.getState().commands().stream().map(Device.CommandRecord::id).toList(),
+                "commands-kept = 3, and a delivered one-way command is finished (so it may go)");
+        assertEquals(List.of("o3", "o4", "o5"), kit.restart().state().commands().stream()
+                .map(Device.CommandRecord::id).toList(), "the same after replay");
     }
 
     @Test

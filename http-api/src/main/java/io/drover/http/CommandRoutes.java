@@ -43,11 +43,15 @@ public final class CommandRoutes {
     private final DeviceClient devices;
     private final ApiMetrics metrics;
     private final Bodies bodies;
+    /** The longest two-way wait an HTTP request can hold: the server's request timeout less a margin. */
+    private final int maxTimeoutSeconds;
 
-    public CommandRoutes(DeviceClient devices, ApiMetrics metrics, Bodies bodies) {
+    /** @param requestTimeout {@code pekko.http.server.request-timeout} */
+    public CommandRoutes(DeviceClient devices, ApiMetrics metrics, Bodies bodies, Duration requestTimeout) {
         this.devices = devices;
         this.metrics = metrics;
         this.bodies = bodies;
+        this.maxTimeoutSeconds = (int) Math.max(1, Math.min(MAX_TIMEOUT_SECONDS, requestTimeout.toSeconds() - 2));
     }
 
     Route route(Principal principal, DeviceKey key) {
@@ -83,8 +87,9 @@ public final class CommandRoutes {
                 throw ApiProblem.invalidField("id", "id is 1-64 of A-Z a-z 0-9 _ . -");
             }
             int timeout = body.timeoutSeconds() == null ? 10 : body.timeoutSeconds();
-            if (timeout < 1 || timeout > MAX_TIMEOUT_SECONDS) {
-                throw ApiProblem.invalidField("timeoutSeconds", "timeoutSeconds is 1 to " + MAX_TIMEOUT_SECONDS);
+            if (timeout < 1 || timeout > maxTimeoutSeconds) {
+                throw ApiProblem.invalidField("timeoutSeconds", "timeoutSeconds is 1 to " + maxTimeoutSeconds
+                        + " (an answer must come within the HTTP request's own timeout)");
             }
             boolean persistent = Boolean.TRUE.equals(body.persistent());
             boolean twoWay = Boolean.TRUE.equals(body.twoWay());
@@ -97,7 +102,8 @@ public final class CommandRoutes {
             }
             String id = body.id() != null ? body.id() : "c-" + UUID.randomUUID();
             CompletionStage<HttpResponse> response = devices.ask(key, r -> new Device.RequestCommand(id, body.name(),
-                            body.params(), twoWay, persistent, Duration.ofSeconds(ttl), r))
+                            body.params(), twoWay, persistent, Duration.ofSeconds(ttl),
+                            twoWay ? Duration.ofSeconds(timeout) : null, r))
                     .thenApply(r -> TwinReplies.expect(metrics, "request_command", r, Device.CommandDetails.class).command())
                     .thenCompose(c -> {
                         if (twoWay) {

@@ -100,7 +100,13 @@ public final class DeviceApiRoutes {
             throw ApiProblem.badRequest(bad.code(), bad.detail());
         }
         var samples = ((TelemetryCodec.Samples) r).samples();
-        return telemetry.submit(samples)
+        return telemetry.admit(samples).thenCompose(bad -> {
+            if (bad.isPresent()) {
+                metrics.rejected(bad.get().code());
+                throw ApiProblem.badRequest(bad.get().code(), bad.get().detail());
+            }
+            return telemetry.submit(samples);
+        })
                 .exceptionally(e -> {
                     Throwable c = Problems.unwrap(e);
                     if (c instanceof TelemetryHub.Overloaded) {

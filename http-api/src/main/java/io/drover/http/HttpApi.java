@@ -37,7 +37,8 @@ public final class HttpApi {
         TelemetryRoutes telemetryRoutes = new TelemetryRoutes(telemetryStore, devices, directory, metrics,
                 settings.telemetry(), clock);
         return new ApiRoutes(auth, new DeviceApiRoutes(devices, telemetry, failures, metrics, bodies),
-                new DeviceRoutes(devices, directory, shadow, new CommandRoutes(devices, metrics, bodies), telemetryRoutes,
+                new DeviceRoutes(devices, directory, shadow, new CommandRoutes(devices, metrics, bodies,
+                        system.settings().config().getDuration("pekko.http.server.request-timeout")), telemetryRoutes,
                         metrics, bodies, settings),
                 new TenantRoutes(access, keys, retention, metrics, bodies, clock),
                 new ApiKeyRoutes(access, keys, auth, metrics, bodies, clock),

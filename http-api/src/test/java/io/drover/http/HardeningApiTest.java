@@ -52,7 +52,8 @@ class HardeningApiTest {
                 "drover.http.auth-cache.size", "10",
                 "drover.security.auth-failures.burst", String.valueOf(BURST),
                 "drover.security.auth-failures.per-second", "0.0001",
-                "drover.shard-config.unknown-devices.ttl", "2s"));
+                "drover.shard-config.unknown-devices.ttl", "2s",
+                "drover.telemetry.limits.max-keys-per-device", "5"));
     }
 
     @AfterAll
@@ -138,6 +139,43 @@ class HardeningApiTest {
         String huge = "{\"t\":\"" + "x".repeat(200 * 1024) + "\"}"; // over max-body-size (64 KiB)
         problem(server.call("POST", "/api/v1/device-api/telemetry", "wrong-token", huge, "X-Device-Id", tenant + ":d1"),
                 401, "invalid-device-credentials");
+    }
+
+    @Test
+    @Order(6)
+    void telemetryTimestampsAndKeysAreBounded() throws Exception {
+        String token = server.call("POST", "/api/v1/devices", admin, "{\"id\":\"k1\"}").body().get("token").asText();
+        String id = tenant + ":k1";
+        problem(server.call("POST", "/api/v1/device-api/telemetry", token, "{\"ts\":0,\"values\":{\"a\":1}}",
+                "X-Device-Id", id), 400, "timestamp-too-old");
+        long future = System.currentTimeMillis() + 3 * 3_600_000L;
+        problem(server.call("POST", "/api/v1/device-api/telemetry", token, "{\"ts\":" + future + ",\"values\":{\"a\":1}}",
+                "X-Device-Id", id), 400, "invalid-timestamp");
+        assertEquals(200, server.call("POST", "/api/v1/device-api/telemetry", token,
+                "{\"a\":1,\"b\":2,\"c\":3,\"d\":4}", "X-Device-Id", id).status());
+        problem(server.call("POST", "/api/v1/device-api/telemetry", token, "{\"e\":5,\"f\":6}", "X-Device-Id", id),
+                400, "too-many-keys");
+        assertEquals(200, server.call("POST", "/api/v1/device-api/telemetry", token, "{\"e\":5,\"a\":7}",
+                "X-Device-Id", id).status(), "the fifth key fits; known keys always do");
+        problem(server.call("POST", "/api/v1/device-api/telemetry", token, "{\"g\":1}", "X-Device-Id", id),
+                400, "too-many-keys");
+        assertEquals(200, server.call("POST", "/api/v1/device-api/telemetry", token, "{\"b\":1}", "X-Device-Id", id)
+                .status());
+        assertEquals(0, server.telemetry.read(tenant, "k1", "g", java.time.Instant.EPOCH,
+                java.time.Instant.now().plusSeconds(60), 10).toCompletableFuture().get().size(), "nothing refused is stored");
+    }
+
+    @Test
+    @Order(7)
+    void aTwoWayWaitLongerThanTheRequestTimeoutIsRefused() throws Exception {
+        assertEquals(201, server.call("POST", "/api/v1/devices", admin, "{\"id\":\"c1\"}").status());
+        Reply r = server.call("POST", "/api/v1/devices/c1/commands", admin,
+                "{\"name\":\"reboot\",\"twoWay\":true,\"timeoutSeconds\":30}");
+        problem(r, 400, "invalid-field");
+        assertEquals("timeoutSeconds", r.body().get("field").asText());
+        // within it, the command goes on (to a device that is offline here: 409)
+        problem(server.call("POST", "/api/v1/devices/c1/commands", admin,
+                "{\"name\":\"reboot\",\"twoWay\":true,\"timeoutSeconds\":15}"), 409, "device-offline");
     }
 
     @Test

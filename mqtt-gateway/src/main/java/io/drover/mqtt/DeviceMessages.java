@@ -43,7 +43,10 @@ final class DeviceMessages {
         if (r instanceof TelemetryCodec.Invalid bad) {
             return refused(bad.code(), bad.detail());
         }
-        return telemetry.submit(((TelemetryCodec.Samples) r).samples()).thenApply(x -> Outcome.OK);
+        var samples = ((TelemetryCodec.Samples) r).samples();
+        return telemetry.admit(samples).thenCompose(bad -> bad.isPresent()
+                ? refused(bad.get().code(), bad.get().detail())
+                : telemetry.submit(samples).thenApply(x -> Outcome.OK));
     }
 
     CompletionStage<Outcome> reported(DeviceKey key, byte[] payload) {
@@ -64,8 +67,9 @@ final class DeviceMessages {
             return refused("malformed-json", "a command response is a JSON object");
         }
         return devices.ask(key, r -> new Device.RecordCommandResponse(commandId, response.get(), Instant.now(), r))
-                .thenApply(reply -> reply instanceof Device.Rejected rej ? new Outcome("unknown-command", rej.message())
-                        : Outcome.OK);
+                .thenApply(reply -> !(reply instanceof Device.Rejected rej) ? Outcome.OK
+                        : rej.code() == Device.Rejection.INVALID_INPUT ? new Outcome("response-too-large", rej.message())
+                        : new Outcome("unknown-command", rej.message()));
     }
 
     static CompletionStage<Outcome> refused(String code, String detail) {

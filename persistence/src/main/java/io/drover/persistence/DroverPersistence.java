@@ -41,7 +41,7 @@ public final class DroverPersistence {
         var config = system.settings().config();
         this.retention = new RetentionPolicy(access, Retention.fromConfig(config),
                 config.getDuration("drover.persistence.retention.cache-ttl"),
-                config.getInt("drover.persistence.retention.max-cached-tenants"), java.time.Clock.systemUTC());
+                config.getInt("drover.persistence.retention.max-cached-tenants"));
         this.alarms = new io.drover.persistence.cassandra.CassandraAlarmDirectory(session, settings.keyspace(),
                 config.getDuration("drover.persistence.alarms.cleared-ttl"));
         this.ruleErrors = new io.drover.persistence.cassandra.CassandraRuleErrorStore(session, settings.keyspace());

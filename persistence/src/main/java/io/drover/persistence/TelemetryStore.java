@@ -37,6 +37,14 @@ public interface TelemetryStore {
     /** Every key the device has sent, sorted (its telemetry_latest rows; no value read). */
     CompletionStage<List<String>> keys(String tenantId, String deviceId);
 
+    /**
+     * Writes the latest-value checkpoints that wait (see the Cassandra store); {@code all}: every one, not only the
+     * due ones. Returns how many were written.
+     */
+    default CompletionStage<Integer> flushLatest(boolean all) {
+        return java.util.concurrent.CompletableFuture.completedFuture(0);
+    }
+
     /** Latest value per key of a device (all keys when {@code keys} is empty). */
     CompletionStage<Map<String, TelemetrySample>> latest(String tenantId, String deviceId, Set<String> keys);
 

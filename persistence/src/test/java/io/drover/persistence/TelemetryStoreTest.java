@@ -136,19 +136,54 @@ class TelemetryStoreTest {
         assertEquals(List.of("state", "temp"), await(store.keys(tenant, "d1")), "every key, sorted");
     }
 
+    private static double checkpoint(String tenant, String key) {
+        return session.execute("SELECT num FROM " + CassandraExtension.TEST_KEYSPACE
+                + ".telemetry_latest WHERE tenant_id = ? AND device_id = ? AND key = ?", tenant, "d1", key).one()
+                .getDouble("num");
+    }
+
     @Test
-    void latestFindsValuesNewerThanTheirCheckpointRowInTheRawDays() throws Exception {
+    void latestFindsRecentValuesNewerThanTheirCheckpointAndTheFlushWritesThem() throws Exception {
         String tenant = uniq("t");
         Instant now = Instant.now();
-        // the first value of a key writes its checkpoint row; the next ones (within the refresh span) do not
-        await(store.write(List.of(TelemetrySample.number(tenant, "d1", "k", now.minus(Duration.ofDays(3)), 1, now)), List.of()));
-        await(store.write(List.of(TelemetrySample.number(tenant, "d1", "k", now.minus(Duration.ofDays(2)), 2, now)), List.of()));
-        await(store.write(List.of(TelemetrySample.number(tenant, "d1", "k", now.minus(Duration.ofDays(1)), 3, now)), List.of()));
-        var row = session.execute("SELECT num FROM " + CassandraExtension.TEST_KEYSPACE
-                + ".telemetry_latest WHERE tenant_id = ? AND device_id = ? AND key = 'k'", tenant, "d1").one();
-        assertEquals(1.0, row.getDouble("num"), "the checkpoint was not rewritten within the refresh span");
+        // the first value of a key writes its checkpoint row; the next ones (within the refresh span) wait
+        await(store.write(List.of(TelemetrySample.number(tenant, "d1", "k", now.minus(Duration.ofMinutes(30)), 1, now)), List.of()));
+        await(store.write(List.of(TelemetrySample.number(tenant, "d1", "k", now.minus(Duration.ofMinutes(20)), 2, now)), List.of()));
+        await(store.write(List.of(TelemetrySample.number(tenant, "d1", "k", now.minus(Duration.ofMinutes(10)), 3, now)), List.of()));
+        assertEquals(1.0, checkpoint(tenant, "k"), "the checkpoint was not rewritten within the refresh span");
         assertEquals(3.0, await(store.latest(tenant, "d1", Set.of())).get("k").number(),
-                "the newest value, found in the raw day partitions after the checkpoint");
+                "the newest value, found in the recent raw partitions");
+        assertTrue(await(store.flushLatest(true)) >= 1);
+        assertEquals(3.0, checkpoint(tenant, "k"), "the waiting checkpoint was written");
+    }
+
+    @Test
+    void backfilledValuesOlderThanTheScanAreCheckpointedAtOnce() throws Exception {
+        String tenant = uniq("t");
+        Instant now = Instant.now();
+        for (int day = 3; day >= 1; day--) {
+            await(store.write(List.of(TelemetrySample.number(tenant, "d1", "k", now.minus(Duration.ofDays(day)), 4 - day,
+                    now)), List.of()));
+        }
+        assertEquals(3.0, checkpoint(tenant, "k"), "no scan reaches a day back: the row holds it at once");
+        assertEquals(3.0, await(store.latest(tenant, "d1", Set.of())).get("k").number());
+        await(store.write(List.of(TelemetrySample.number(tenant, "d1", "k", now.minus(Duration.ofDays(5)), 9, now)), List.of()));
+        assertEquals(3.0, checkpoint(tenant, "k"), "an older sample never replaces the newer one");
+    }
+
+    @Test
+    void latestCostsAConstantNumberOfQueriesWhateverTheHistory() throws Exception {
+        String tenant = uniq("t");
+        Instant now = Instant.now();
+        await(store.write(List.of(TelemetrySample.number(tenant, "d1", "old", now.minus(Duration.ofDays(3000)), 1, now),
+                TelemetrySample.number(tenant, "d1", "new", now.minusSeconds(60), 2, now)), List.of()));
+        long before = store.latestQueries();
+        Map<String, TelemetrySample> latest = await(store.latest(tenant, "d1", Set.of()));
+        long queries = store.latestQueries() - before;
+        assertEquals(1.0, latest.get("old").number());
+        assertEquals(2.0, latest.get("new").number());
+        assertTrue(queries <= 4, "one read of the checkpoints and at most three day partitions, not one per day since "
+                + "the oldest key: " + queries);
     }
 
     @Test

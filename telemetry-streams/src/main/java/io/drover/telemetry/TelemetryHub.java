@@ -1,8 +1,10 @@
 package io.drover.telemetry;
 
+import io.drover.persistence.RetentionPolicy;
 import io.drover.persistence.RollupWindow;
 import io.drover.persistence.TelemetrySample;
 import io.drover.persistence.TelemetryStore;
+import io.drover.shard.BoundedCache;
 import io.drover.shard.Stages;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Gauge;
@@ -11,6 +13,9 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -68,6 +73,10 @@ public final class TelemetryHub {
     private final CompletionStage<Done> finished;
     private final List<UniqueKillSwitch> background = new ArrayList<>();
     private final TelemetryStore store;
+    private final RetentionPolicy retention;
+    private final TelemetrySettings.Limits limits;
+    /** tenant\0device → the keys the device has (its telemetry_latest rows, then what this node accepted). */
+    private final BoundedCache<String, Set<String>> keySets;
     private final TelemetryCodec codec;
     private final RollupTracker tracker;
     private final Source<Stored, NotUsed> stored;
@@ -82,7 +91,16 @@ public final class TelemetryHub {
     /** Starts the streams; stop them with {@link #drain} (the node does so in coordinated shutdown). */
     public TelemetryHub(ActorSystem<?> system, TelemetryStore store, TelemetrySettings settings,
             PrometheusRegistry registry, Clock clock) {
+        this(system, store, settings, registry, clock, null);
+    }
+
+    /** @param retention the tenants' retention, for {@link #admit} (null: no sample is too old) */
+    public TelemetryHub(ActorSystem<?> system, TelemetryStore store, TelemetrySettings settings,
+            PrometheusRegistry registry, Clock clock, RetentionPolicy retention) {
         this.store = store;
+        this.retention = retention;
+        this.limits = settings.limits();
+        this.keySets = new BoundedCache<>(limits.devicesTracked(), Duration.ofHours(1));
         this.system = system;
         this.writeAttempts = settings.writeAttempts();
         this.writeBackoff = settings.writeBackoff();
@@ -121,6 +139,14 @@ public final class TelemetryHub {
                     return tracker.due(clock.millis(), 1000);
                 })
                 .mapAsyncUnordered(r.parallelism(), w -> recompute(w, "tracker"))
+                .viaMat(KillSwitches.single(), Keep.right())
+                .to(Sink.ignore())
+                .run(system));
+        background.add(Source.tick(limits.latestFlushInterval(), limits.latestFlushInterval(), "flush")
+                .mapAsync(1, t -> store.flushLatest(false).exceptionally(err -> {
+                    log.warn("Latest-value checkpoints could not be written (tried again next time): {}", err.toString());
+                    return 0;
+                }))
                 .viaMat(KillSwitches.single(), Keep.right())
                 .to(Sink.ignore())
                 .run(system));
@@ -199,6 +225,64 @@ public final class TelemetryHub {
     /** Completes when the samples are durable; fails with {@link Overloaded} when the queue is full. */
     public CompletionStage<Void> submit(List<TelemetrySample> samples) {
         return submit(samples, false);
+    }
+
+    /**
+     * What the codec cannot check about one message of one device (all {@code samples} share it): a sample older
+     * than the tenant's raw retention ({@code timestamp-too-old}: it would be stored for a second, and a far-past
+     * time makes every read of the device's history wider), and a new key past
+     * {@code limits.max-keys-per-device} ({@code too-many-keys}). Empty: submit it. The key set of a device is
+     * read once per node (its telemetry_latest rows) and kept in an LRU of {@code limits.devices-tracked} devices;
+     * a key accepted here counts from then on, even if its write then fails (it is sent again).
+     */
+    public CompletionStage<Optional<TelemetryCodec.Invalid>> admit(List<TelemetrySample> samples) {
+        if (samples.isEmpty()) {
+            return CompletableFuture.completedFuture(Optional.empty());
+        }
+        TelemetrySample first = samples.get(0);
+        CompletionStage<Optional<TelemetryCodec.Invalid>> age = retention == null
+                ? CompletableFuture.completedFuture(Optional.empty())
+                : retention.of(first.tenantId()).thenApply(r -> tooOld(samples, r.rawDays()));
+        return age.thenCompose(bad -> bad.isPresent() ? CompletableFuture.completedFuture(bad) : keys(samples));
+    }
+
+    private Optional<TelemetryCodec.Invalid> tooOld(List<TelemetrySample> samples, int rawDays) {
+        long oldest = clock.millis() - rawDays * 86_400_000L;
+        for (TelemetrySample s : samples) {
+            if (s.ts().toEpochMilli() < oldest) {
+                return Optional.of(new TelemetryCodec.Invalid("timestamp-too-old", "\"ts\" " + s.ts()
+                        + " is older than this tenant keeps raw telemetry (" + rawDays + " days)"));
+            }
+        }
+        return Optional.empty();
+    }
+
+    private CompletionStage<Optional<TelemetryCodec.Invalid>> keys(List<TelemetrySample> samples) {
+        TelemetrySample first = samples.get(0);
+        String id = first.tenantId() + '\u0000' + first.deviceId();
+        Optional<Set<String>> known = keySets.get(id);
+        CompletionStage<Set<String>> set = known.isPresent() ? CompletableFuture.completedFuture(known.get())
+                : store.keys(first.tenantId(), first.deviceId()).thenApply(list -> {
+                    Set<String> loaded = ConcurrentHashMap.newKeySet();
+                    loaded.addAll(list);
+                    return keySets.computeIfAbsent(id, k -> loaded);
+                });
+        return set.thenApply(keys -> {
+            synchronized (keys) {
+                Set<String> fresh = new HashSet<>();
+                for (TelemetrySample s : samples) {
+                    if (!keys.contains(s.key())) {
+                        fresh.add(s.key());
+                    }
+                }
+                if (keys.size() + fresh.size() > limits.maxKeysPerDevice()) {
+                    return Optional.of(new TelemetryCodec.Invalid("too-many-keys", "a device may have at most "
+                            + limits.maxKeysPerDevice() + " distinct telemetry keys; it has " + keys.size()));
+                }
+                keys.addAll(fresh);
+                return Optional.empty();
+            }
+        });
     }
 
     /** As {@link #submit(List)}; {@code derived}: the samples come from a rule's derive action. */

@@ -6,13 +6,22 @@ import java.time.Duration;
 /** Settings of {@code drover.telemetry}, read once. */
 public record TelemetrySettings(
         int maxPayloadBytes, Duration maxClockSkew, int queueSize, int batchSize, Duration batchWindow,
-        int writeParallelism, int writeAttempts, Duration writeBackoff, Rollups rollups, int outputBuffer) {
+        int writeParallelism, int writeAttempts, Duration writeBackoff, Rollups rollups, int outputBuffer,
+        Limits limits) {
 
     /** With the default output buffer (tests). */
     public TelemetrySettings(int maxPayloadBytes, Duration maxClockSkew, int queueSize, int batchSize,
             Duration batchWindow, int writeParallelism, int writeAttempts, Duration writeBackoff, Rollups rollups) {
         this(maxPayloadBytes, maxClockSkew, queueSize, batchSize, batchWindow, writeParallelism, writeAttempts,
-                writeBackoff, rollups, 256);
+                writeBackoff, rollups, 256, Limits.DEFAULTS);
+    }
+
+    /**
+     * {@code drover.telemetry.limits}: distinct keys a device may have, devices whose keys a node tracks, how often
+     * waiting latest-value checkpoints are written.
+     */
+    public record Limits(int maxKeysPerDevice, int devicesTracked, Duration latestFlushInterval) {
+        public static final Limits DEFAULTS = new Limits(1000, 100_000, Duration.ofMinutes(1));
     }
 
     /** {@code drover.telemetry.rollups}; {@code markMargin} is {@code drover.persistence.rollup-mark-margin}. */
@@ -34,6 +43,8 @@ public record TelemetrySettings(
                 new Rollups(r.getDuration("grace"), root.getDuration("drover.persistence.rollup-mark-margin"),
                         r.getDuration("tick"), r.getInt("parallelism"), r.getInt("max-tracked-windows"),
                         r.getDuration("sweep-interval"), r.getDuration("sweep-after"), r.getInt("sweep-batch")),
-                c.getInt("output-buffer"));
+                c.getInt("output-buffer"),
+                new Limits(c.getInt("limits.max-keys-per-device"), c.getInt("limits.devices-tracked"),
+                        c.getDuration("limits.latest-flush-interval")));
     }
 }

@@ -1,6 +1,7 @@
 package io.drover.telemetry;
 
 import io.drover.persistence.RuleErrorStore;
+import io.drover.persistence.RetentionPolicy;
 import io.drover.persistence.TelemetryStore;
 import io.drover.shard.DeviceClient;
 import io.drover.shard.RulesSharding;
@@ -11,6 +12,7 @@ import io.drover.telemetry.rules.RulesStage;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.time.Clock;
 import org.apache.pekko.actor.CoordinatedShutdown;
+import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorSystem;
 
 /**
@@ -42,12 +44,13 @@ public final class TelemetryStreams {
         return new Rules(effects, backtester);
     }
 
-    public static Started init(ActorSystem<?> system, TelemetryStore store, PrometheusRegistry registry) {
+    public static Started init(ActorSystem<?> system, TelemetryStore store, RetentionPolicy retention,
+            PrometheusRegistry registry) {
         TelemetryHub hub = new TelemetryHub(system, store, TelemetrySettings.fromConfig(system.settings().config()),
-                registry, Clock.systemUTC());
+                registry, Clock.systemUTC(), retention);
         LiveFeed live = new LiveFeed(system).follow(hub, system);
         CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseServiceStop(), "telemetry-hub-drain",
-                hub::drain);
+                () -> hub.drain().thenCompose(d -> store.flushLatest(true).handle((n, e) -> Done.getInstance())));
         return new Started(hub, live);
     }
 }

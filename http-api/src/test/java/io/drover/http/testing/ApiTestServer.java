@@ -110,16 +110,15 @@ public final class ApiTestServer implements AutoCloseable {
         HttpSettings settings = HttpSettings.fromConfig(config);
         ShadowHistory history = new ShadowHistory(system, journal);
         ApiMetrics metrics = new ApiMetrics(new PrometheusRegistry(), false);
+        RetentionPolicy retention = new RetentionPolicy(access, Retention.fromConfig(config), Duration.ofSeconds(1), 100);
         hub = new TelemetryHub(system, telemetry, TelemetrySettings.fromConfig(config), new PrometheusRegistry(),
-                Clock.systemUTC());
+                Clock.systemUTC(), retention);
         live = new LiveFeed(system).follow(hub, system);
         RulesSharding rules = RulesSharding.init(system);
         TelemetryStreams.Rules engine = TelemetryStreams.initRules(system, new TelemetryStreams.Started(hub, live),
                 telemetry, rules, real, ruleErrors, new PrometheusRegistry());
         RulesApi rulesApi = new RulesApi(rules.rules(), rules.alarms(), new RuleCompiler(rules.settings()), ruleErrors,
                 engine.backtester(), alarms, rules.alarmChanges());
-        RetentionPolicy retention = new RetentionPolicy(access, Retention.fromConfig(config), Duration.ofSeconds(1), 100,
-                Clock.systemUTC());
         var routes = HttpApi.routes(system, settings, devices, access, directory, history, hub, telemetry, retention,
                 Optional.of(live), rulesApi,
                 () -> CompletableFuture.completedFuture(Map.of("cassandra", true,

@@ -15,6 +15,7 @@ import com.datastax.oss.driver.api.core.cql.BoundStatementBuilder;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
 import com.datastax.oss.driver.api.core.cql.Row;
 import io.drover.persistence.Retention;
+import io.drover.shard.BoundedCache;
 import io.drover.persistence.RetentionPolicy;
 import io.drover.persistence.Rollup;
 import io.drover.persistence.RollupWindow;
@@ -90,8 +91,19 @@ public final class CassandraTelemetryStore implements TelemetryStore {
     private final PreparedStatement selectKeys;
     private final long latestRefreshMs;
     private final int maxTrackedLatest;
-    /** (tenant, device, key) → when this node last wrote its row in telemetry_latest. Bounded, forgettable. */
-    private final Map<String, Long> latestWritten = new java.util.concurrent.ConcurrentHashMap<>();
+    /** What this node last wrote to a (tenant, device, key)'s row in telemetry_latest: when, and the sample's time. */
+    private record Checkpoint(long writtenAt, long ts) {}
+
+    /** (tenant, device, key) → this node's last checkpoint. Bounded LRU: forgetting one only means writing again. */
+    private final BoundedCache<String, Checkpoint> checkpoints;
+    /**
+     * (tenant, device, key) → the newest sample written since that key's checkpoint and not yet in it ({@link
+     * #flushLatest} writes them once the checkpoint is a refresh span old). Bounded: when full, a sample is
+     * checkpointed at once instead.
+     */
+    private final Map<String, TelemetrySample> unflushed = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Cassandra requests {@link #latest} made (what its cost is tested by). */
+    private final java.util.concurrent.atomic.AtomicLong latestQueries = new java.util.concurrent.atomic.AtomicLong();
     private final PreparedStatement pendingMinutes;
     private final PreparedStatement pendingHours;
 
@@ -110,6 +122,7 @@ public final class CassandraTelemetryStore implements TelemetryStore {
         this.keyspace = CqlIdentifier.fromCql(ks);
         this.latestRefreshMs = latestRefresh.toMillis();
         this.maxTrackedLatest = maxTrackedLatest;
+        this.checkpoints = new BoundedCache<>(maxTrackedLatest, latestRefresh.multipliedBy(2));
         this.retention = retention;
         this.clock = clock;
         this.markMarginMicros = markMargin.toNanos() / 1000;
@@ -189,21 +202,13 @@ public final class CassandraTelemetryStore implements TelemetryStore {
                     w.tenantId(), w.deviceId(), dayOf(w.bucket()), w.key(), w.bucket()));
         }
         List<List<BatchableStatement<?>>> partitions = new ArrayList<>(byPartition.values());
-        if (latestWritten.size() > maxTrackedLatest) {
-            latestWritten.clear(); // forgetting only means writing the latest row again
-        }
-        List<String> refreshed = new ArrayList<>();
+        List<TelemetrySample> checkpointed = new ArrayList<>();
         for (Map<String, TelemetrySample> latest : latestByDevice.values()) {
             List<BatchableStatement<?>> stmts = new ArrayList<>();
             for (TelemetrySample s : latest.values()) {
-                // The row is a checkpoint: latest() reads the raw partitions from the row's time on, so the row
-                // needs rewriting only now and then (it bounds how many day partitions a read scans).
-                String id = s.tenantId() + '\u0000' + s.deviceId() + '\u0000' + s.key();
-                Long last = latestWritten.get(id);
-                if (last == null || now - last >= latestRefreshMs) {
-                    stmts.add(insertLatest.bind(s.tenantId(), s.deviceId(), s.key(), s.ts(), s.number(), s.text(), s.bool(),
-                            s.json(), s.receivedAt(), micros(s.ts())));
-                    refreshed.add(id);
+                if (checkpointNow(s, now)) {
+                    stmts.add(bindLatest(s));
+                    checkpointed.add(s);
                 }
             }
             if (!stmts.isEmpty()) {
@@ -213,7 +218,85 @@ public final class CassandraTelemetryStore implements TelemetryStore {
         List<CompletableFuture<AsyncResultSet>> writes = new ArrayList<>();
         executeByReplicas(partitions, writes);
         return CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new))
-                .thenRun(() -> refreshed.forEach(id -> latestWritten.put(id, now))); // only once durable
+                .thenRun(() -> checkpointed.forEach(s -> checkpointed(s, now))); // only once durable
+    }
+
+    /**
+     * Whether a key's newest sample of a batch goes to its telemetry_latest row now. The row is a checkpoint:
+     * {@link #latest} reads the raw partitions of the last {@link #latestScanMillis} on top of it, so the row needs
+     * rewriting only for what that scan cannot see. Now: the key's first sample here, a sample older than the scan
+     * reaches (a backfill) that is newer than the checkpoint, or once the checkpoint is a refresh span old. Else the
+     * sample waits in {@link #unflushed} for {@link #flushLatest}, which writes it within a refresh span — so a
+     * sample missing from its row is always younger than the scan's reach.
+     */
+    private boolean checkpointNow(TelemetrySample s, long now) {
+        String id = latestId(s);
+        Checkpoint cp = checkpoints.get(id).orElse(null);
+        long ts = s.ts().toEpochMilli();
+        if (cp != null && ts <= cp.ts()) {
+            return false; // not newer than what the row holds
+        }
+        if (cp == null || now - cp.writtenAt() >= latestRefreshMs || ts < now - latestRefreshMs
+                || unflushed.size() >= maxTrackedLatest) {
+            return true;
+        }
+        unflushed.merge(id, s, (a, b) -> b.ts().isAfter(a.ts()) ? b : a);
+        return false;
+    }
+
+    private void checkpointed(TelemetrySample s, long now) {
+        String id = latestId(s);
+        long ts = s.ts().toEpochMilli();
+        Checkpoint cp = checkpoints.get(id).orElse(null);
+        checkpoints.put(id, new Checkpoint(now, cp == null ? ts : Math.max(ts, cp.ts())));
+        unflushed.computeIfPresent(id, (k, u) -> u.ts().toEpochMilli() <= ts ? null : u);
+    }
+
+    private static String latestId(TelemetrySample s) {
+        return s.tenantId() + '\u0000' + s.deviceId() + '\u0000' + s.key();
+    }
+
+    private BoundStatement bindLatest(TelemetrySample s) {
+        return insertLatest.bind(s.tenantId(), s.deviceId(), s.key(), s.ts(), s.number(), s.text(), s.bool(), s.json(),
+                s.receivedAt(), micros(s.ts()));
+    }
+
+    /**
+     * Writes the waiting checkpoints whose row is a refresh span old (all of them with {@code all}, e.g. at
+     * shutdown); returns how many. The hub calls it every {@code drover.telemetry.latest-flush-interval}.
+     */
+    @Override
+    public CompletionStage<Integer> flushLatest(boolean all) {
+        long now = clock.millis();
+        List<TelemetrySample> due = new ArrayList<>();
+        for (Map.Entry<String, TelemetrySample> e : unflushed.entrySet()) {
+            Checkpoint cp = checkpoints.get(e.getKey()).orElse(null);
+            if (all || cp == null || now - cp.writtenAt() >= latestRefreshMs) {
+                due.add(e.getValue());
+            }
+        }
+        List<CompletableFuture<AsyncResultSet>> writes = new ArrayList<>();
+        for (TelemetrySample s : due) {
+            writes.add(session.executeAsync(bindLatest(s)).toCompletableFuture());
+        }
+        return CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new)).thenApply(x -> {
+            due.forEach(s -> checkpointed(s, now));
+            return due.size();
+        });
+    }
+
+    /** Cassandra requests {@link #latest} has made on this node (for tests of its cost). */
+    public long latestQueries() {
+        return latestQueries.get();
+    }
+
+    /**
+     * How far back {@link #latest} reads raw partitions on top of the checkpoints: three refresh spans (a waiting
+     * sample is at most one span older than its write, and is flushed within a span plus the flush interval, which
+     * is at most a span).
+     */
+    private long latestScanMillis() {
+        return 3 * latestRefreshMs;
     }
 
     /**
@@ -557,13 +640,14 @@ public final class CassandraTelemetryStore implements TelemetryStore {
     }
 
     /**
-     * The newest value per key. telemetry_latest rows are checkpoints (a key's row is rewritten at most once
-     * per refresh span per node, see {@link #write}); anything newer is in the raw day partitions from the
-     * oldest checkpoint's day to today (+ the allowed clock skew), read newest-row-per-key.
+     * The newest value per key. telemetry_latest rows are checkpoints (see {@link #checkpointNow}); anything newer
+     * is in the raw day partitions of the last three refresh spans (+ the allowed clock skew), read newest row per key:
+     * one read of the checkpoints and two or three partitions, whatever the history.
      */
     @Override
     public CompletionStage<Map<String, TelemetrySample>> latest(String tenantId, String deviceId, Set<String> keys) {
         long now = clock.millis();
+        latestQueries.incrementAndGet();
         return session.executeAsync(selectLatest.bind(tenantId, deviceId)).thenCompose(rs -> allRows(rs, new ArrayList<>()))
                 .thenCompose(rows -> {
                     Map<String, TelemetrySample> out = new java.util.TreeMap<>();
@@ -575,11 +659,12 @@ public final class CassandraTelemetryStore implements TelemetryStore {
                     if (out.isEmpty()) {
                         return CompletableFuture.completedFuture(out);
                     }
-                    Instant oldest = out.values().stream().map(TelemetrySample::ts).min(Instant::compareTo).orElseThrow();
-                    int today = dayOf(Instant.ofEpochMilli(now));
-                    int from = Math.max(dayOf(oldest), today - Retention.MAX_DAYS);
+                    // a constant number of day partitions, whatever the history: what no checkpoint holds yet is
+                    // younger than the scan's reach (see checkpointNow)
                     List<CompletableFuture<List<Row>>> reads = new ArrayList<>();
-                    for (int day = from; day <= dayOf(Instant.ofEpochMilli(now + 3_600_000)); day++) {
+                    int to = dayOf(Instant.ofEpochMilli(now + 3_600_000));
+                    for (int day = dayOf(Instant.ofEpochMilli(now - latestScanMillis())); day <= to; day++) {
+                        latestQueries.incrementAndGet();
                         reads.add(session.executeAsync(selectNewestRaw.bind(tenantId, deviceId, day))
                                 .thenCompose(r -> allRows(r, new ArrayList<>())).toCompletableFuture());
                     }

@@ -34,7 +34,7 @@ public final class TestStores {
 
     public static RetentionPolicy retention(CqlSession session, String keyspace) {
         return new RetentionPolicy(new CassandraAccessStore(session, keyspace), new Retention(30, 90, 730),
-                Duration.ofSeconds(1), 1000, Clock.systemUTC());
+                Duration.ofSeconds(1), 1000);
     }
 
     public static CassandraTelemetryStore telemetry(CqlSession session, String keyspace) {
