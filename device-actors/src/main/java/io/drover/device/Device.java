@@ -92,8 +92,23 @@ public final class Device
      * device at {@code at}. Sessions are ordered by {@code at}, not by arrival: an older session's late
      * report does not replace a newer one.
      */
-    public record RecordConnected(String sessionId, String node, Instant at, ActorRef<Reply> replyTo)
-            implements Command {}
+    public record RecordConnected(String sessionId, String node, Instant at, String credential, ActorRef<Reply> replyTo)
+            implements Command {
+
+        public RecordConnected(String sessionId, String node, Instant at, ActorRef<Reply> replyTo) {
+            this(sessionId, node, at, null, replyTo);
+        }
+
+        /** What a session authenticated with, for {@link #credential}: the token's hash. */
+        public static String token(String tokenHash) {
+            return "token:" + tokenHash;
+        }
+
+        /** … or the client certificate's fingerprint. */
+        public static String certificate(String fingerprint) {
+            return "cert:" + fingerprint;
+        }
+    }
 
     /** The member that held the device's session was removed from the cluster (downed, left or restarted). */
     public record SessionNodeLost(String node, ActorRef<Reply> replyTo) implements Command {}
@@ -471,7 +486,7 @@ public final class Device
 
     public enum Rejection {
         NOT_FOUND, ALREADY_EXISTS, DECOMMISSIONED, INVALID_STATE, VERSION_MISMATCH, SHADOW_TOO_LARGE, INVALID_INPUT,
-        DEVICE_OFFLINE, TOO_MANY_PENDING, COMMAND_NOT_FOUND
+        DEVICE_OFFLINE, TOO_MANY_PENDING, COMMAND_NOT_FOUND, BAD_CREDENTIALS
     }
 
     public record DeviceView(
@@ -696,6 +711,14 @@ public final class Device
 
     /** A first connection activates a provisioned device; a device that comes back catches up on desired. */
     private ReplyEffect<Event, State> connected(State s, RecordConnected c) {
+        if (c.credential() != null && !c.credential().equals(RecordConnected.token(s.tokenHash()))
+                && !(s.certificateFingerprint() != null
+                        && c.credential().equals(RecordConnected.certificate(s.certificateFingerprint())))) {
+            // the session authenticated with a token or certificate the device no longer has (rotated meanwhile,
+            // or a node's cache was stale): the edge ends it
+            return Effect().reply(c.replyTo(), new Rejected(Rejection.BAD_CREDENTIALS,
+                    "the session's credentials are no longer the device's"));
+        }
         Connectivity current = s.connectivity();
         if (current.online() && !sessionLost && !c.sessionId().equals(current.sessionId())
                 && current.lastConnectedAt() != null && c.at().isBefore(current.lastConnectedAt())) {

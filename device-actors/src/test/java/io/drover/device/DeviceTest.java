@@ -502,6 +502,23 @@ class DeviceTest {
     }
 
     @Test
+    void aSessionWhoseCredentialIsNoLongerTheDevicesIsRefused() {
+        Device.TokenIssued issued = register();
+        String hash = Credentials.hash(issued.token());
+        var ok = kit.<Device.Reply>runCommand(r -> new Device.RecordConnected("s1", "node-1", Instant.now(),
+                Device.RecordConnected.token(hash), r));
+        assertInstanceOf(Device.DeviceDetails.class, ok.reply());
+        kit.<Device.Reply>runCommand(Device.RotateCredentials::new);
+        var stale = kit.<Device.Reply>runCommand(r -> new Device.RecordConnected("s2", "node-2", Instant.now(),
+                Device.RecordConnected.token(hash), r));
+        rejected(stale.reply(), Device.Rejection.BAD_CREDENTIALS);
+        assertTrue(stale.hasNoEvents(), "not recorded as connected");
+        var wrongCert = kit.<Device.Reply>runCommand(r -> new Device.RecordConnected("s3", "node-2", Instant.now(),
+                Device.RecordConnected.certificate("ab".repeat(32)), r));
+        rejected(wrongCert.reply(), Device.Rejection.BAD_CREDENTIALS);
+    }
+
+    @Test
     void pendingCommandsAreBounded() {
         kit = EventSourcedBehaviorTestKit.create(testKit.system(),
                 Device.create(key.entityId(), new DeviceSettings(4096, 100, 2, 50, 2), Clock.systemUTC()));

@@ -98,7 +98,7 @@ public final class ApiRoutes {
                     return onSuccess(auth.authenticate(credentials, source), principal -> concat(
                             devices.route(principal),
                             telemetry.tenantRoute(principal),
-                            live.route(principal),
+                            live.route(principal, () -> auth.stillValid(credentials)),
                             rules.route(principal),
                             alarms.route(principal),
                             tenants.route(principal),

@@ -59,6 +59,8 @@ public final class Authenticator {
     private final BoundedCache<String, CompletableFuture<Optional<ApiKey>>> cache;
     private final BoundedCache<String, Bucket> buckets;
     private final FailureLimiter failures;
+    /** Key hash → a recent lookup for {@link #stillValid} (2 s). */
+    private final BoundedCache<String, CompletableFuture<Optional<ApiKey>>> revalidated;
 
     public Authenticator(AccessStore store, HttpSettings settings, FailureLimiter failures, ApiMetrics metrics,
             Clock clock) {
@@ -69,6 +71,7 @@ public final class Authenticator {
         this.clock = clock;
         this.cache = new BoundedCache<>(settings.authCacheSize(), settings.authCacheTtl());
         this.buckets = new BoundedCache<>(settings.authCacheSize(), Duration.ofMinutes(10));
+        this.revalidated = new BoundedCache<>(settings.authCacheSize(), Duration.ofSeconds(2));
     }
 
     /** @param source the client's address (the limiter's key), never a header the client chose */
@@ -116,6 +119,33 @@ public final class Authenticator {
             throttle(key.keyId());
             return new Principal(key.keyId(), key.tenantId(), key.role());
         });
+    }
+
+    /**
+     * Whether the credentials an open connection (a WebSocket) was authenticated with still name a key that exists
+     * and has not expired. Read through a cache of its own with a 2 s expiry (at most one read per key per 2 s
+     * per node, however many sockets use it), so a key deleted or expired anywhere is seen within 2 s of the
+     * check. A failed read answers true: a Cassandra blip does not close every socket (the next check reads again).
+     */
+    public CompletionStage<Boolean> stillValid(Optional<String> authorization) {
+        String h = authorization.map(String::trim).orElse("");
+        if (!h.regionMatches(true, 0, "Bearer ", 0, 7) || h.length() <= 7) {
+            return CompletableFuture.completedFuture(false);
+        }
+        String hash = Credentials.hash(h.substring(7).trim());
+        CompletableFuture<Optional<ApiKey>> fresh = new CompletableFuture<>();
+        CompletableFuture<Optional<ApiKey>> lookup = revalidated.computeIfAbsent(hash, k -> fresh);
+        if (lookup == fresh) {
+            metrics.cassandra("api_key_by_hash", () -> store.keyByHash(hash)).whenComplete((v, e) -> {
+                if (e != null) {
+                    revalidated.invalidate(hash);
+                    fresh.completeExceptionally(e);
+                } else {
+                    fresh.complete(v);
+                }
+            });
+        }
+        return lookup.handle((k, e) -> e != null || k.isPresent() && !k.get().expiredAt(clock.instant()));
     }
 
     /** Forget a key at once on this node (after it was deleted here). */

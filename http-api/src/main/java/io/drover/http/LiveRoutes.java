@@ -15,12 +15,14 @@ import io.drover.shard.DeviceClient;
 import io.drover.telemetry.LiveFeed;
 import io.prometheus.metrics.core.metrics.Counter;
 import java.util.ArrayList;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Supplier;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.NotUsed;
@@ -91,18 +93,25 @@ public final class LiveRoutes {
                 .register(metrics.registry());
     }
 
-    public Route route(Principal principal) {
+    /** The socket's credentials were deleted or expired: the socket says so and closes. */
+    private enum Revoked { INSTANCE }
+
+    /** How often an open socket checks that its key still exists and has not expired. */
+    static final Duration RECHECK = Duration.ofSeconds(2);
+
+    /** @param stillValid whether the key the socket opened with is still valid (checked every {@link #RECHECK}) */
+    public Route route(Principal principal, Supplier<CompletionStage<Boolean>> stillValid) {
         return path("ws", () -> get(() -> {
             String tenant = principal.requireTenant();
             if (live.isEmpty()) {
                 throw new ApiProblem(org.apache.pekko.http.javadsl.model.StatusCodes.SERVICE_UNAVAILABLE, "live-unavailable",
                         "live telemetry is not available on this node");
             }
-            return handleWebSocketMessages(flow(tenant, live.get()));
+            return handleWebSocketMessages(flow(tenant, live.get(), stillValid));
         }));
     }
 
-    Flow<Message, Message, NotUsed> flow(String tenant, LiveFeed feed) {
+    Flow<Message, Message, NotUsed> flow(String tenant, LiveFeed feed, Supplier<CompletionStage<Boolean>> stillValid) {
         Pair<ActorRef, Source<Object, NotUsed>> out = Source.actorRef(
                         m -> Optional.<CompletionStrategy>empty(), // ends with the client (coupled flow below)
                         m -> Optional.empty(), settings.bufferSize(), OverflowStrategy.fail())
@@ -110,8 +119,18 @@ public final class LiveRoutes {
         ActorRef self = out.first();
         Map<String, Set<String>> subscriptions = new HashMap<>(); // only touched by the outgoing stage below
         boolean[] alarmsOn = {false}; // likewise
+        Source<Object, NotUsed> revoked = Source.tick(RECHECK, RECHECK, "check")
+                .mapAsync(1, t -> stillValid.get())
+                .filter(ok -> !ok)
+                .<Object>map(x -> Revoked.INSTANCE)
+                .mapMaterializedValue(c -> NotUsed.getInstance());
         Source<Message, NotUsed> outgoing = out.second()
-                .mapConcat(m -> handle(tenant, feed, self, subscriptions, alarmsOn, m))
+                .merge(revoked)
+                .takeWhile(m -> m != Revoked.INSTANCE, true)
+                .mapConcat(m -> m == Revoked.INSTANCE
+                        ? List.of(frame(error(null, "credentials-revoked",
+                                "the API key of this socket was deleted or expired")))
+                        : handle(tenant, feed, self, subscriptions, alarmsOn, m))
                 .recoverWithRetries(1, BufferOverflowException.class, () -> {
                     closedSlow.inc();
                     return Source.single(frame(error(null, "slow-consumer",

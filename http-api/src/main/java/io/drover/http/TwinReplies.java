@@ -34,6 +34,7 @@ final class TwinReplies {
             case TOO_MANY_PENDING -> new ApiProblem(StatusCodes.TOO_MANY_REQUESTS, "too-many-pending-commands", r.message(),
                     java.util.Map.of("retryAfterSeconds", 60));
             case COMMAND_NOT_FOUND -> ApiProblem.notFound("command-not-found", r.message());
+            case BAD_CREDENTIALS -> new ApiProblem(StatusCodes.UNAUTHORIZED, "invalid-device-credentials", r.message());
         };
     }
 }

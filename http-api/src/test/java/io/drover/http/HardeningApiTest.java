@@ -4,6 +4,7 @@ import static io.drover.http.testing.ApiTestServer.problem;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.drover.device.Device;
 import io.drover.device.DeviceKey;
 import io.drover.http.testing.ApiTestServer;
@@ -176,6 +177,75 @@ class HardeningApiTest {
         // within it, the command goes on (to a device that is offline here: 409)
         problem(server.call("POST", "/api/v1/devices/c1/commands", admin,
                 "{\"name\":\"reboot\",\"twoWay\":true,\"timeoutSeconds\":15}"), 409, "device-offline");
+    }
+
+    @Test
+    @Order(8)
+    void aDeletedOrExpiredKeyClosesItsWebSocketsWithin5s() throws Exception {
+        JsonNode k = server.call("POST", "/api/v1/api-keys", admin, "{\"name\":\"ws\",\"role\":\"viewer\"}").body();
+        Socket deleted = Socket.open(server.base(), k.get("key").asText());
+        Socket control = Socket.open(server.base(), admin);
+        Thread.sleep(LiveRoutes.RECHECK.toMillis() + 500); // at least one check passed while the key was valid
+        assertTrue(!deleted.closed.isDone(), "open while its key exists");
+        assertEquals(204, server.call("DELETE", "/api/v1/api-keys/" + k.at("/apiKey/id").asText(), admin, null).status());
+        long t0 = System.nanoTime();
+        deleted.closed.get(5, TimeUnit.SECONDS);
+        assertTrue(deleted.frames.stream().anyMatch(f -> "credentials-revoked".equals(f.path("code").asText())),
+                deleted.frames.toString());
+        long closedMs = (System.nanoTime() - t0) / 1_000_000;
+
+        String expiresAt = java.time.Instant.now().plusSeconds(3).toString();
+        JsonNode e = server.call("POST", "/api/v1/api-keys", admin,
+                "{\"name\":\"ws2\",\"role\":\"viewer\",\"expiresAt\":\"" + expiresAt + "\"}").body();
+        Socket expiring = Socket.open(server.base(), e.get("key").asText());
+        expiring.closed.get(3 + 5, TimeUnit.SECONDS);
+        assertTrue(!control.closed.isDone(), "a socket whose key is valid stays open");
+        System.out.println("deleted key: socket closed after " + closedMs + " ms");
+    }
+
+    /** A WebSocket client that records text frames and the close. */
+    private static final class Socket implements java.net.http.WebSocket.Listener {
+        final List<JsonNode> frames = new java.util.concurrent.CopyOnWriteArrayList<>();
+        final CompletableFuture<Integer> closed = new CompletableFuture<>();
+        private final StringBuilder part = new StringBuilder();
+
+        static Socket open(String base, String key) throws Exception {
+            Socket s = new Socket();
+            java.net.http.HttpClient.newHttpClient().newWebSocketBuilder()
+                    .buildAsync(java.net.URI.create(base.replace("http", "ws") + "/api/v1/ws?access_token=" + key), s)
+                    .get(10, TimeUnit.SECONDS);
+            return s;
+        }
+
+        @Override
+        public void onOpen(java.net.http.WebSocket ws) {
+            ws.request(Long.MAX_VALUE);
+        }
+
+        @Override
+        public java.util.concurrent.CompletionStage<?> onText(java.net.http.WebSocket ws, CharSequence data, boolean last) {
+            part.append(data);
+            if (last) {
+                try {
+                    frames.add(ApiJson.MAPPER.readTree(part.toString()));
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+                part.setLength(0);
+            }
+            return null;
+        }
+
+        @Override
+        public java.util.concurrent.CompletionStage<?> onClose(java.net.http.WebSocket ws, int status, String reason) {
+            closed.complete(status);
+            return null;
+        }
+
+        @Override
+        public void onError(java.net.http.WebSocket ws, Throwable error) {
+            closed.completeExceptionally(error);
+        }
     }
 
     @Test

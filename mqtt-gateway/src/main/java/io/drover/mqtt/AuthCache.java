@@ -10,12 +10,13 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /**
- * What a CONNECT needs to know about a device (lifecycle, token hash, certificate fingerprint), cached
- * per node so a reconnect storm, or a flood of connects for ids that do not exist, does not wake a twin
- * per attempt. Two LRUs ({@link BoundedCache}): known devices for {@code ttl}, unknown ids for the shorter
- * {@code unknownTtl}, each bounded, so a flood of unknown ids never evicts the devices in use; and every change the
- * twins publish on the cluster-wide credentials topic (rotation, certificate, suspend, activate, decommission,
- * registration) drops the entry at once on every node.
+ * What a CONNECT needs to know about a device (lifecycle, token hash, certificate fingerprint). A known device's
+ * facts come from its twin at every connect (the twin is told of the session right after anyway), so no cache can
+ * let an old token in; ids that named no device are remembered for {@code unknownTtl} so a flood of connects for
+ * made-up ids does not wake a twin per attempt. The last facts of known devices are kept too, for one use only:
+ * an address that failed too often may still connect a device this node knows (see DeviceAuthenticator) — and
+ * the twin checks the credential again when it records the session. Both LRUs ({@link BoundedCache}) are bounded,
+ * and every change the twins publish on the credentials topic drops the entries at once.
  */
 final class AuthCache {
 
@@ -32,11 +33,11 @@ final class AuthCache {
         this.unknown = new BoundedCache<>(maxEntries, unknownTtl);
     }
 
+    /**
+     * The facts for a CONNECT: asked of the twin each time (so a rotated token or a suspension is refused at once
+     * on every node, whatever a broadcast did), except for ids that named no device lately.
+     */
     CompletionStage<Optional<Facts>> lookup(DeviceKey key) {
-        Optional<Facts> cached = known.get(key);
-        if (cached.isPresent()) {
-            return CompletableFuture.completedFuture(cached);
-        }
         if (unknown.get(key).isPresent()) {
             return CompletableFuture.completedFuture(Optional.empty());
         }

@@ -24,7 +24,8 @@ import org.apache.pekko.actor.typed.ActorRef;
 /**
  * Tells the twin when its device's session starts and ends. Each connection gets a session id, kept
  * in the connection's attribute store, so a late "disconnected" of an old session never marks a
- * reconnected device offline. A device the twin refuses (it was suspended meanwhile) is kicked.
+ * reconnected device offline. A device the twin refuses (it was suspended meanwhile, or the credential the
+ * session authenticated with is no longer the device's: rotated, or a node's cache was stale) is kicked.
  */
 final class ConnectivityListener implements ClientLifecycleEventListener {
 
@@ -58,7 +59,9 @@ final class ConnectivityListener implements ClientLifecycleEventListener {
         input.getConnectionInformation().getConnectionAttributeStore().putAsString(SESSION, session);
         metrics.session(1);
         Instant at = Instant.now();
-        retrying(() -> devices.ask(key.get(), r -> new Device.RecordConnected(session, node, at, r)), 3)
+        String credential = input.getConnectionInformation().getConnectionAttributeStore()
+                .getAsString(DeviceAuthenticator.CREDENTIAL).orElse(null);
+        retrying(() -> devices.ask(key.get(), r -> new Device.RecordConnected(session, node, at, credential, r)), 3)
                 .thenAccept(reply -> {
                     if (reply instanceof Device.Rejected) {
                         courier.tell(new Device.Kick(key.get(), "refused-by-twin"));

@@ -5,6 +5,7 @@ import com.hivemq.extension.sdk.api.async.TimeoutFallback;
 import com.hivemq.extension.sdk.api.auth.SimpleAuthenticator;
 import com.hivemq.extension.sdk.api.auth.parameter.SimpleAuthInput;
 import com.hivemq.extension.sdk.api.auth.parameter.SimpleAuthOutput;
+import com.hivemq.extension.sdk.api.client.parameter.ConnectionAttributeStore;
 import com.hivemq.extension.sdk.api.packets.connect.ConnackReasonCode;
 import io.drover.device.Credentials;
 import io.drover.device.Device;
@@ -26,6 +27,9 @@ import java.util.Optional;
  * (and the twin also ends a live session).
  */
 final class DeviceAuthenticator implements SimpleAuthenticator {
+
+    /** Connection attribute: the credential the session authenticated with (see Device.RecordConnected). */
+    static final String CREDENTIAL = "drover.credential";
 
     private final AuthCache cache;
     private final MqttSettings settings;
@@ -74,6 +78,7 @@ final class DeviceAuthenticator implements SimpleAuthenticator {
             return new String(bytes, StandardCharsets.UTF_8);
         }).orElse(null);
 
+        ConnectionAttributeStore attributes = input.getConnectionInformation().getConnectionAttributeStore();
         // a source that failed too often is refused before any lookup (docs/security.md); a device this node knows
         // is still checked (that costs nothing), and its failure counts too
         String source = input.getConnectionInformation().getInetAddress().map(InetAddress::getHostAddress)
@@ -81,7 +86,7 @@ final class DeviceAuthenticator implements SimpleAuthenticator {
         if (failures.blocked(source)) {
             Optional<AuthCache.Facts> known = cache.known(key.get());
             if (known.isPresent()) {
-                decide(known, null, token, certificate, source, output);
+                decide(known, null, token, certificate, source, attributes, output);
             } else {
                 metrics.connect("too-many-auth-failures");
                 output.failAuthentication(ConnackReasonCode.QUOTA_EXCEEDED,
@@ -93,7 +98,7 @@ final class DeviceAuthenticator implements SimpleAuthenticator {
                 ConnackReasonCode.SERVER_UNAVAILABLE, "the device registry did not answer in time");
         cache.lookup(key.get()).whenComplete((facts, err) -> {
             try {
-                decide(facts, err, token, certificate, source, output);
+                decide(facts, err, token, certificate, source, attributes, output);
             } finally {
                 async.resume();
             }
@@ -101,7 +106,7 @@ final class DeviceAuthenticator implements SimpleAuthenticator {
     }
 
     private void decide(Optional<AuthCache.Facts> facts, Throwable err, String token, Optional<String> certificate,
-            String source, SimpleAuthOutput output) {
+            String source, ConnectionAttributeStore attributes, SimpleAuthOutput output) {
         if (err != null) {
             metrics.connect("unavailable");
             output.failAuthentication(ConnackReasonCode.SERVER_UNAVAILABLE, "the device registry is unavailable");
@@ -114,6 +119,9 @@ final class DeviceAuthenticator implements SimpleAuthenticator {
             } else if (token != null ? Credentials.matches(token, d.tokenHash())
                     : certificate.get().equals(d.certificateFingerprint())) {
                 metrics.connect(token != null ? "accepted" : "accepted-certificate");
+                // the twin checks it again when the session is recorded (ConnectivityListener)
+                attributes.putAsString(CREDENTIAL, token != null ? Device.RecordConnected.token(Credentials.hash(token))
+                        : Device.RecordConnected.certificate(certificate.get()));
                 output.authenticateSuccessfully();
             } else {
                 failures.failed(source);
