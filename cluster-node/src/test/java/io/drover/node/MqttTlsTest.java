@@ -70,6 +70,17 @@ class MqttTlsTest {
     }
 
     @Test
+    void theBrokerConfigWithTheKeystorePasswordsIsReadableByTheOwnerOnly() throws Exception {
+        Path config;
+        try (var files = java.nio.file.Files.walk(Path.of("target", "test-node"))) {
+            config = files.filter(p -> p.getFileName().toString().equals("config.xml")).findFirst().orElseThrow();
+        }
+        assertTrue(java.nio.file.Files.readString(config).contains(TlsFixtures.PASSWORD), "the file this is about");
+        assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
+                java.nio.file.Files.getPosixFilePermissions(config)));
+    }
+
+    @Test
     void aTokenWorksOverTls() throws Exception {
         String token = TestHttp.call(node, "POST", "/api/v1/devices", admin, "{\"id\":\"tok\"}", 201).get("token").asText();
         Mqtt5BlockingClient c = tlsClient("tok", false).buildBlocking();

@@ -78,10 +78,10 @@ public final class ApiJson {
             if (field.isEmpty()) {
                 throw ApiProblem.badRequest("invalid-body", "the body must be a JSON object");
             }
-            throw ApiProblem.invalidField(field, "field '" + field + "' has the wrong type");
+            throw ApiProblem.invalidField(field, "field '" + field + "' has the wrong type" + expected(e));
         } catch (JsonMappingException e) {
             String field = path(e);
-            throw ApiProblem.invalidField(field, "field '" + field + "' is invalid: " + e.getOriginalMessage());
+            throw ApiProblem.invalidField(field, "field '" + field + "' is invalid" + expected(e));
         } catch (JsonProcessingException e) {
             throw ApiProblem.badRequest("malformed-json", "the body is not valid JSON: " + e.getOriginalMessage());
         } catch (java.io.IOException e) {
@@ -96,6 +96,38 @@ public final class ApiJson {
             throw ApiProblem.badRequest("invalid-body", "the body must be a JSON object");
         }
         return (ObjectNode) node;
+    }
+
+    /**
+     * What the field should have been, in words a client understands: never Jackson's own message, which names
+     * Java types and classes. Our own checks (an IllegalArgumentException from a body record) speak for themselves.
+     */
+    private static String expected(JsonMappingException e) {
+        if (e.getCause() instanceof IllegalArgumentException iae && iae.getMessage() != null
+                && !iae.getMessage().contains("java.")) {
+            return ": " + iae.getMessage();
+        }
+        Class<?> t = e instanceof MismatchedInputException m ? m.getTargetType() : null;
+        if (t == null) {
+            return "";
+        }
+        if (java.time.temporal.Temporal.class.isAssignableFrom(t)) {
+            return ": expected an ISO-8601 instant such as 2026-01-01T00:00:00Z";
+        }
+        if (t.isEnum()) {
+            return ": expected one of " + java.util.Arrays.stream(t.getEnumConstants())
+                    .map(c -> c.toString().toLowerCase()).collect(Collectors.joining(", "));
+        }
+        if (t == Integer.class || t == int.class || t == Long.class || t == long.class) {
+            return ": expected a whole number";
+        }
+        if (Number.class.isAssignableFrom(t) || t.isPrimitive() && t != boolean.class) {
+            return ": expected a number";
+        }
+        if (t == Boolean.class || t == boolean.class) {
+            return ": expected true or false";
+        }
+        return "";
     }
 
     private static String path(JsonMappingException e) {

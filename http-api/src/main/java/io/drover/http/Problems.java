@@ -70,6 +70,22 @@ public final class Problems {
         throw failure instanceof RuntimeException re ? re : new CompletionException(failure);
     }
 
+    /**
+     * Cassandra could not do it now — no node reachable, not enough replicas, a read or write timeout (the
+     * coordinator's) or failure, an overloaded or bootstrapping node, a connection at its limit: 503 with
+     * Retry-After, never a 500. A query Cassandra rejects as wrong (syntax, invalid) stays a 500: that is a bug.
+     */
+    static boolean storageUnavailable(Throwable t) {
+        return t instanceof com.datastax.oss.driver.api.core.AllNodesFailedException
+                || t instanceof com.datastax.oss.driver.api.core.servererrors.UnavailableException
+                || t instanceof com.datastax.oss.driver.api.core.servererrors.QueryConsistencyException
+                || t instanceof com.datastax.oss.driver.api.core.servererrors.OverloadedException
+                || t instanceof com.datastax.oss.driver.api.core.servererrors.BootstrappingException
+                || t instanceof com.datastax.oss.driver.api.core.connection.BusyConnectionException
+                || t instanceof com.datastax.oss.driver.api.core.connection.ClosedConnectionException
+                || t instanceof com.datastax.oss.driver.api.core.connection.HeartbeatException;
+    }
+
     /** Turns any failure into a problem response; {@code correlationId} goes into 500s and the log. */
     public static HttpResponse fromThrowable(Throwable failure, String correlationId, ApiMetrics metrics) {
         Throwable t = unwrap(failure);
@@ -101,8 +117,7 @@ public final class Problems {
                     "the request timed out inside Drover; it may or may not have taken effect, retry it",
                     Map.of("retryAfterSeconds", 1));
         }
-        if (t instanceof com.datastax.oss.driver.api.core.AllNodesFailedException
-                || t instanceof com.datastax.oss.driver.api.core.servererrors.UnavailableException) {
+        if (storageUnavailable(t)) {
             metrics.rejected("storage-unavailable");
             return response(StatusCodes.SERVICE_UNAVAILABLE, "storage-unavailable", "storage is not reachable right now",
                     Map.of("retryAfterSeconds", 5));

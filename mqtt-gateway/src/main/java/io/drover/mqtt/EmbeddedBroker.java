@@ -25,7 +25,7 @@ final class EmbeddedBroker {
         Path conf = Files.createDirectories(home.resolve("conf"));
         Path data = Files.createDirectories(home.resolve("data"));
         Path extensions = Files.createDirectories(home.resolve("extensions"));
-        Files.writeString(conf.resolve("config.xml"), config(settings));
+        writeOwnerOnly(conf.resolve("config.xml"), config(settings));
         this.port = settings.port();
         this.hivemq = EmbeddedHiveMQ.builder()
                 .withConfigurationFolder(conf)
@@ -113,5 +113,18 @@ final class EmbeddedBroker {
 
     int port() {
         return port;
+    }
+
+    /**
+     * The broker's config holds the keystore passwords: it is created readable by the node's user only (mode
+     * 600, before any byte is written, so it is never world-readable), on file systems that have POSIX modes.
+     */
+    static void writeOwnerOnly(Path file, String text) throws IOException {
+        Files.deleteIfExists(file);
+        if (file.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+            Files.createFile(file, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                    java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+        }
+        Files.writeString(file, text);
     }
 }

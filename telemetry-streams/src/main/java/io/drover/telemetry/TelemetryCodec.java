@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.drover.device.DeviceKey;
+import io.drover.shard.BoundedCache;
 import io.drover.persistence.TelemetrySample;
 import java.time.Duration;
 import java.time.Instant;
@@ -12,6 +13,7 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Pattern;
 
 /**
@@ -40,9 +42,23 @@ public final class TelemetryCodec {
     private final int maxPayloadBytes;
     private final Duration maxClockSkew;
 
+    /**
+     * Per device, the last server time handed to a sample without a device timestamp: each such entry gets a
+     * millisecond of its own (two entries of one message, or two messages received in the same millisecond,
+     * are two rows, not one upsert over the other). Bounded; an entry a minute old is behind the clock anyway.
+     */
+    private final BoundedCache<DeviceKey, AtomicLong> serverClock = new BoundedCache<>(100_000, Duration.ofMinutes(1));
+
     public TelemetryCodec(int maxPayloadBytes, Duration maxClockSkew) {
         this.maxPayloadBytes = maxPayloadBytes;
         this.maxClockSkew = maxClockSkew;
+    }
+
+    /** {@code n} consecutive milliseconds for the device's entries without "ts": from the receive time on, after any
+     * handed out before. */
+    private long reserve(DeviceKey device, int n, long now) {
+        AtomicLong last = serverClock.computeIfAbsent(device, k -> new AtomicLong(Long.MIN_VALUE));
+        return last.updateAndGet(prev -> Math.max(now, prev == Long.MIN_VALUE ? now : prev + 1) + n - 1) - (n - 1);
     }
 
     public Result decode(DeviceKey device, byte[] payload, Instant receivedAt) {
@@ -72,9 +88,18 @@ public final class TelemetryCodec {
         } else {
             return new Invalid("invalid-payload", "telemetry is a JSON object (or an array of objects)");
         }
+        int unstamped = 0;
+        for (JsonNode entry : entries) {
+            if (!(entry.isObject() && entry.has("values") && entry.has("ts"))) {
+                unstamped++;
+            }
+        }
+        long serverTs = unstamped == 0 ? 0 : reserve(device, unstamped, receivedAt.toEpochMilli());
         List<TelemetrySample> out = new ArrayList<>();
         for (JsonNode entry : entries) {
-            Invalid problem = decodeEntry(device, entry, receivedAt, out);
+            boolean stamped = entry.isObject() && entry.has("values") && entry.has("ts");
+            Invalid problem = decodeEntry(device, entry, receivedAt, stamped ? receivedAt : Instant.ofEpochMilli(serverTs++),
+                    out);
             if (problem != null) {
                 return problem;
             }
@@ -85,12 +110,13 @@ public final class TelemetryCodec {
         return new Samples(List.copyOf(out));
     }
 
-    private Invalid decodeEntry(DeviceKey device, JsonNode entry, Instant receivedAt, List<TelemetrySample> out) {
+    private Invalid decodeEntry(DeviceKey device, JsonNode entry, Instant receivedAt, Instant serverTs,
+            List<TelemetrySample> out) {
         if (!entry.isObject()) {
             return new Invalid("invalid-payload", "each entry is a JSON object");
         }
         JsonNode values = entry;
-        Instant ts = receivedAt;
+        Instant ts = serverTs;
         if (entry.has("values")) {
             values = entry.get("values");
             if (!values.isObject()) {

@@ -30,6 +30,23 @@ class TelemetryCodecTest {
     }
 
     @Test
+    void entriesWithoutATimestampEachGetAMillisecondOfTheirOwn() {
+        List<TelemetrySample> two = ok("[{\"t\":1},{\"t\":2}]");
+        assertEquals(2, two.size());
+        assertEquals(NOW, two.get(0).ts());
+        assertEquals(NOW.plusMillis(1), two.get(1).ts(), "two entries of one message are two rows");
+        List<TelemetrySample> sameMs = ok("{\"t\":3}"); // received in the same millisecond
+        assertEquals(NOW.plusMillis(2), sameMs.get(0).ts(), "a second message of the same millisecond is a row too");
+        assertEquals(NOW, sameMs.get(0).receivedAt(), "the receive time itself is unchanged");
+        List<TelemetrySample> stamped = ok("{\"ts\":5,\"values\":{\"t\":4}}");
+        assertEquals(Instant.ofEpochMilli(5), stamped.get(0).ts(), "a device's own timestamp is kept as sent");
+        TelemetryCodec.Result other = codec.decode(new io.drover.device.DeviceKey("acme", "d2"),
+                "{\"t\":1}".getBytes(StandardCharsets.UTF_8), NOW);
+        assertEquals(NOW, assertInstanceOf(TelemetryCodec.Samples.class, other).samples().get(0).ts(),
+                "per device: another device starts at the receive time");
+    }
+
+    @Test
     void envelopesPlainObjectsAndArrays() {
         List<TelemetrySample> s = ok("{\"ts\":1700000000000,\"values\":{\"t\":21.5,\"door\":\"open\",\"on\":false}}");
         assertEquals(3, s.size());
