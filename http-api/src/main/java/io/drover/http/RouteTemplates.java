@@ -28,7 +28,7 @@ final class RouteTemplates {
             "/api/v1/rules/{id}/enable", "/api/v1/rules/{id}/disable", "/api/v1/rules/{id}/versions",
             "/api/v1/rules/{id}/rollback", "/api/v1/rules/{id}/errors",
             "/api/v1/alarms", "/api/v1/alarms/{id}", "/api/v1/alarms/{id}/ack", "/api/v1/alarms/{id}/clear",
-            "/api/v1/tenants", "/api/v1/tenants/{id}", "/api/v1/tenants/{id}/retention",
+            "/api/v1/tenants", "/api/v1/tenants/{id}", "/api/v1/tenants/{id}/retention", "/api/v1/tenants/{id}/api-keys",
             "/api/v1/api-keys", "/api/v1/api-keys/{id}");
 
     private static final String[][] SEGMENTS = ALL.stream().map(t -> t.substring(1).split("/")).toArray(String[][]::new);

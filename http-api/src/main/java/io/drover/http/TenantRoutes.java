@@ -101,15 +101,26 @@ public final class TenantRoutes {
             }
             Tenant tenant = new Tenant(body.id(), name, clock.instant());
             return completeWithFuture(metrics.cassandra("tenant_create", () -> store.createTenant(tenant))
-                    .thenCompose(created -> {
-                        if (!created) {
-                            throw new ApiProblem(StatusCodes.CONFLICT, "tenant-exists", "tenant " + body.id() + " exists");
-                        }
-                        return keys.issue(tenant.tenantId(), ApiKey.Role.ADMIN, "initial admin", Optional.empty());
-                    })
+                    .thenCompose(created -> created
+                            ? keys.issue(tenant.tenantId(), ApiKey.Role.ADMIN, "initial admin", Optional.empty())
+                            : completeUnfinished(body.id()))
                     .thenApply(issued -> ApiJson.response(StatusCodes.CREATED, new Dtos.NewTenant(Dtos.TenantDto.of(tenant),
                                     new Dtos.NewApiKey(Dtos.ApiKeyDto.of(issued.key()), issued.secret())))
                             .addHeader(Location.create("/api/v1/tenants/" + tenant.tenantId()))));
+        });
+    }
+
+    /**
+     * The tenant exists already. If it has no key at all, this is the retry of a create whose first admin key was
+     * not made (the node or Cassandra failed between the two writes): the key is made now and the create answers
+     * 201 as the first would have, so no tenant is ever left without an admin key. Otherwise: 409.
+     */
+    private CompletionStage<ApiKeys.Issued> completeUnfinished(String id) {
+        return metrics.cassandra("api_keys_list", () -> store.keysOf(id)).thenCompose(existingKeys -> {
+            if (!existingKeys.isEmpty()) {
+                throw new ApiProblem(StatusCodes.CONFLICT, "tenant-exists", "tenant " + id + " exists");
+            }
+            return keys.issue(id, ApiKey.Role.ADMIN, "initial admin", Optional.empty());
         });
     }
 

@@ -249,6 +249,34 @@ class HardeningApiTest {
     }
 
     @Test
+    @Order(9)
+    void noTenantIsLeftWithoutAnAdminKeyAndAPlatformAdminCanIssueOne() throws Exception {
+        // a create that stopped between the tenant and its key (simulated: the tenant row alone)
+        String id = "half-" + Long.toString(System.nanoTime(), 36);
+        server.access.createTenant(new io.drover.persistence.Tenant(id, id, java.time.Instant.now()))
+                .toCompletableFuture().get();
+        Reply retried = server.call("POST", "/api/v1/tenants", server.platformKey, "{\"id\":\"" + id + "\"}");
+        assertEquals(201, retried.status(), "the retry completes it: " + retried.raw().body());
+        String key = retried.body().at("/adminKey/key").asText();
+        assertEquals(200, server.call("GET", "/api/v1/devices", key, null).status());
+        problem(server.call("POST", "/api/v1/tenants", server.platformKey, "{\"id\":\"" + id + "\"}"), 409,
+                "tenant-exists");
+
+        Reply issued = server.call("POST", "/api/v1/tenants/" + tenant + "/api-keys", server.platformKey,
+                "{\"name\":\"rescue\",\"role\":\"admin\"}");
+        assertEquals(201, issued.status(), issued.raw().body());
+        assertEquals(tenant, issued.body().at("/apiKey/tenantId").asText());
+        assertEquals(200, server.call("GET", "/api/v1/api-keys", issued.body().get("key").asText(), null).status(),
+                "an admin key of that tenant");
+        problem(server.call("POST", "/api/v1/tenants/" + tenant + "/api-keys", admin, "{\"role\":\"admin\"}"),
+                403, "forbidden");
+        problem(server.call("POST", "/api/v1/tenants/no-such-tenant/api-keys", server.platformKey,
+                "{\"role\":\"admin\"}"), 404, "tenant-not-found");
+        problem(server.call("POST", "/api/v1/tenants/" + tenant + "/api-keys", server.platformKey,
+                "{\"role\":\"platform-admin\"}"), 400, "invalid-field");
+    }
+
+    @Test
     @Order(99)
     void failedAuthenticationsAreLimitedPerAddressBeforeAnyRead() throws Exception {
         assertEquals(200, server.call("GET", "/api/v1/devices", admin, null).status()); // cached from here on
