@@ -4,6 +4,7 @@ import static org.apache.pekko.http.javadsl.server.Directives.completeWithFuture
 import static org.apache.pekko.http.javadsl.server.Directives.concat;
 import static org.apache.pekko.http.javadsl.server.Directives.get;
 import static org.apache.pekko.http.javadsl.server.Directives.path;
+import static org.apache.pekko.http.javadsl.server.Directives.optionalHeaderValueByName;
 import static org.apache.pekko.http.javadsl.server.Directives.pathEnd;
 import static org.apache.pekko.http.javadsl.server.Directives.post;
 import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
@@ -45,9 +46,12 @@ public final class CommandRoutes {
     private final Bodies bodies;
     /** The longest two-way wait an HTTP request can hold: the server's request timeout less a margin. */
     private final int maxTimeoutSeconds;
+    private final Idempotency idempotency;
 
     /** @param requestTimeout {@code pekko.http.server.request-timeout} */
-    public CommandRoutes(DeviceClient devices, ApiMetrics metrics, Bodies bodies, Duration requestTimeout) {
+    public CommandRoutes(DeviceClient devices, ApiMetrics metrics, Bodies bodies, Duration requestTimeout,
+            Idempotency idempotency) {
+        this.idempotency = idempotency;
         this.devices = devices;
         this.metrics = metrics;
         this.bodies = bodies;
@@ -78,7 +82,7 @@ public final class CommandRoutes {
     public record CommandListDto(java.util.List<CommandDto> items) {}
 
     private Route send(Principal principal, DeviceKey key) {
-        return bodies.json(SendCommand.class, body -> {
+        return optionalHeaderValueByName(Idempotency.HEADER, idemKey -> bodies.json(SendCommand.class, body -> {
             principal.requireWrite();
             if (body.name() == null || !NAME.matcher(body.name()).matches()) {
                 throw ApiProblem.invalidField("name", "name is 1-64 of A-Z a-z 0-9 _ . - and starts with a letter or digit");
@@ -101,7 +105,7 @@ public final class CommandRoutes {
                 throw ApiProblem.invalidField("params", "params are at most 16 KiB of JSON");
             }
             String id = body.id() != null ? body.id() : "c-" + UUID.randomUUID();
-            CompletionStage<HttpResponse> response = devices.ask(key, r -> new Device.RequestCommand(id, body.name(),
+            java.util.function.Supplier<CompletionStage<HttpResponse>> response = () -> devices.ask(key, r -> new Device.RequestCommand(id, body.name(),
                             body.params(), twoWay, persistent, Duration.ofSeconds(ttl),
                             twoWay ? Duration.ofSeconds(timeout) : null, r))
                     .thenApply(r -> TwinReplies.expect(metrics, "request_command", r, Device.CommandDetails.class).command())
@@ -116,8 +120,8 @@ public final class CommandRoutes {
                         return await(key, c, EnumSet.complementOf(EnumSet.of(Device.CommandStatus.REQUESTED)),
                                 ONE_WAY_DELIVERY_SECONDS).thenApply(done -> answerOneWay(done));
                     });
-            return completeWithFuture(response);
-        });
+            return completeWithFuture(idempotency.run(idemKey, key.tenantId(), "command:" + key.deviceId(), body, response));
+        }));
     }
 
     private CompletionStage<Device.CommandRecord> await(DeviceKey key, Device.CommandRecord c,

@@ -4,6 +4,7 @@ import static org.apache.pekko.http.javadsl.server.Directives.completeWithFuture
 import static org.apache.pekko.http.javadsl.server.Directives.concat;
 import static org.apache.pekko.http.javadsl.server.Directives.delete;
 import static org.apache.pekko.http.javadsl.server.Directives.get;
+import static org.apache.pekko.http.javadsl.server.Directives.optionalHeaderValueByName;
 import static org.apache.pekko.http.javadsl.server.Directives.parameterOptional;
 import static org.apache.pekko.http.javadsl.server.Directives.patch;
 import static org.apache.pekko.http.javadsl.server.Directives.path;
@@ -40,12 +41,14 @@ public final class DeviceRoutes {
     private final ApiMetrics metrics;
     private final Bodies bodies;
     private final HttpSettings settings;
+    private final Idempotency idempotency;
     private final ShadowRoutes shadow;
     private final CommandRoutes commands;
     private final TelemetryRoutes telemetry;
 
     public DeviceRoutes(DeviceClient devices, DeviceDirectory directory, ShadowRoutes shadow, CommandRoutes commands,
-            TelemetryRoutes telemetry, ApiMetrics metrics, Bodies bodies, HttpSettings settings) {
+            TelemetryRoutes telemetry, ApiMetrics metrics, Bodies bodies, HttpSettings settings, Idempotency idempotency) {
+        this.idempotency = idempotency;
         this.commands = commands;
         this.telemetry = telemetry;
         this.devices = devices;
@@ -90,7 +93,7 @@ public final class DeviceRoutes {
     }
 
     private Route create(Principal principal) {
-        return bodies.json(Dtos.CreateDevice.class, body -> {
+        return optionalHeaderValueByName(Idempotency.HEADER, idemKey -> bodies.json(Dtos.CreateDevice.class, body -> {
             principal.requireWrite();
             String id = body.id() != null ? body.id() : "d-" + UUID.randomUUID();
             if (!DeviceKey.validDeviceId(id)) {
@@ -98,15 +101,14 @@ public final class DeviceRoutes {
             }
             validateMetadata(body.name(), body.type(), body.labels(), body.attributes());
             DeviceKey key = new DeviceKey(principal.requireTenant(), id);
-            CompletionStage<HttpResponse> response = devices.register(key, body.name(), body.type(), body.labels(),
-                            body.attributes())
+            return completeWithFuture(idempotency.run(idemKey, key.tenantId(), "create-device", body, () -> devices
+                    .register(key, body.name(), body.type(), body.labels(), body.attributes())
                     .thenApply(r -> TwinReplies.expect(metrics, "register", r, Device.TokenIssued.class))
                     .thenApply(issued -> ApiJson
                             .response(StatusCodes.CREATED, new Dtos.DeviceWithToken(Dtos.DeviceDto.of(issued.device()),
                                     issued.token()))
-                            .addHeader(Location.create("/api/v1/devices/" + id)));
-            return completeWithFuture(response);
-        });
+                            .addHeader(Location.create("/api/v1/devices/" + id)))));
+        }));
     }
 
     private Route list(Principal principal) {

@@ -3,6 +3,7 @@ package io.drover.http;
 import io.drover.persistence.AccessStore;
 import io.drover.persistence.DeviceDirectory;
 import io.drover.persistence.DroverPersistence;
+import io.drover.persistence.IdempotencyStore;
 import io.drover.persistence.ShadowHistory;
 import io.drover.shard.DeviceClient;
 import io.drover.shard.FailureLimiter;
@@ -26,9 +27,10 @@ public final class HttpApi {
 
     public static ApiRoutes routes(ActorSystem<?> system, HttpSettings settings, DeviceClient twins, AccessStore access,
             DeviceDirectory directory, ShadowHistory history, TelemetryHub telemetry, TelemetryStore telemetryStore,
-            RetentionPolicy retention, Optional<LiveFeed> live, RulesApi rules, HealthRoutes.Readiness readiness,
-            ApiMetrics metrics, Clock clock) {
+            RetentionPolicy retention, IdempotencyStore idempotencyStore, Optional<LiveFeed> live, RulesApi rules,
+            HealthRoutes.Readiness readiness, ApiMetrics metrics, Clock clock) {
         Bodies bodies = new Bodies(settings);
+        Idempotency idempotency = new Idempotency(idempotencyStore, metrics);
         DeviceClient devices = new MeteredDeviceClient(twins, metrics);
         FailureLimiter failures = new FailureLimiter(FailureLimiter.Settings.fromConfig(system.settings().config()));
         Authenticator auth = new Authenticator(access, settings, failures, metrics, clock);
@@ -38,8 +40,8 @@ public final class HttpApi {
                 settings.telemetry(), clock);
         return new ApiRoutes(auth, new DeviceApiRoutes(devices, telemetry, failures, metrics, bodies),
                 new DeviceRoutes(devices, directory, shadow, new CommandRoutes(devices, metrics, bodies,
-                        system.settings().config().getDuration("pekko.http.server.request-timeout")), telemetryRoutes,
-                        metrics, bodies, settings),
+                        system.settings().config().getDuration("pekko.http.server.request-timeout"), idempotency), telemetryRoutes,
+                        metrics, bodies, settings, idempotency),
                 new TenantRoutes(access, keys, retention, metrics, bodies, clock),
                 new ApiKeyRoutes(access, keys, auth, metrics, bodies, clock),
                 telemetryRoutes, new LiveRoutes(system, live, Optional.of(rules.alarmTopic()), devices, metrics,
@@ -58,7 +60,7 @@ public final class HttpApi {
         ApiMetrics metrics = new ApiMetrics(registry, true);
         ApiRoutes routes = routes(system, settings, devices, persistence.access(), persistence.devices(),
                 persistence.history(), telemetry.hub(), persistence.telemetry(), persistence.retention(),
-                Optional.of(telemetry.live()), rules, readiness, metrics, Clock.systemUTC());
+                persistence.idempotency(), Optional.of(telemetry.live()), rules, readiness, metrics, Clock.systemUTC());
         return Http.get(system).newServerAt(settings.interfaceName(), settings.port())
                 .bind(routes.route())
                 .thenApply(b -> b.addToCoordinatedShutdown(settings.shutdownDeadline(), system));

@@ -277,6 +277,48 @@ class HardeningApiTest {
     }
 
     @Test
+    @Order(10)
+    void anIdempotencyKeyMakesRetriesSafe() throws Exception {
+        String key = "create-" + tenant;
+        Reply first = server.call("POST", "/api/v1/devices", admin, "{\"name\":\"pump\"}", "Idempotency-Key", key);
+        assertEquals(201, first.status(), first.raw().body());
+        Reply again = server.call("POST", "/api/v1/devices", admin, "{\"name\":\"pump\"}", "Idempotency-Key", key);
+        assertEquals(201, again.status());
+        assertEquals(first.raw().body(), again.raw().body(), "the first answer again: the same device and token");
+        assertEquals("true", again.header("Idempotent-Replayed"));
+        assertEquals(first.header("Location"), again.header("Location"));
+        problem(server.call("POST", "/api/v1/devices", admin, "{\"name\":\"other\"}", "Idempotency-Key", key), 409,
+                "idempotency-key-reused");
+        Reply without = server.call("POST", "/api/v1/devices", admin, "{\"name\":\"pump\"}");
+        assertTrue(!without.body().at("/device/id").equals(first.body().at("/device/id")),
+                "without a key: a new device each time");
+        String token = first.body().get("token").asText();
+        for (var row : server.idempotency.rows().entrySet()) {
+            assertTrue(!row.getKey().contains(key), "the key is not stored");
+            assertTrue(row.getValue().response() == null
+                    || !new String(row.getValue().response(), java.nio.charset.StandardCharsets.ISO_8859_1).contains(token),
+                    "the token is not stored in clear");
+        }
+        problem(server.call("POST", "/api/v1/devices", admin, "{}", "Idempotency-Key", "bad key with spaces"), 400,
+                "invalid-idempotency-key");
+
+        // commands: the same command (and answer) for the same key
+        String cmd = "{\"name\":\"reboot\",\"persistent\":true}";
+        Reply c1 = server.call("POST", "/api/v1/devices/" + first.body().at("/device/id").asText() + "/commands", admin, cmd,
+                "Idempotency-Key", "cmd-1");
+        assertEquals(202, c1.status(), c1.raw().body());
+        Reply c2 = server.call("POST", "/api/v1/devices/" + first.body().at("/device/id").asText() + "/commands", admin, cmd,
+                "Idempotency-Key", "cmd-1");
+        assertEquals(c1.body().get("id"), c2.body().get("id"));
+
+        // a 5xx frees the key: the retry runs again
+        int rows = server.idempotency.rows().size();
+        Reply slow = server.call("POST", "/api/v1/devices", admin, "{\"id\":\"slow-1\"}", "Idempotency-Key", "slow");
+        assertEquals(503, slow.status(), slow.raw().body());
+        assertEquals(rows, server.idempotency.rows().size(), "not kept");
+    }
+
+    @Test
     @Order(99)
     void failedAuthenticationsAreLimitedPerAddressBeforeAnyRead() throws Exception {
         assertEquals(200, server.call("GET", "/api/v1/devices", admin, null).status()); // cached from here on

@@ -31,6 +31,7 @@ public final class DroverPersistence {
     private final RetentionPolicy retention;
     private final AlarmDirectory alarms;
     private final RuleErrorStore ruleErrors;
+    private final IdempotencyStore idempotency;
 
     private DroverPersistence(PersistenceSettings settings, CqlSession session, ActorSystem<?> system) {
         this.settings = settings;
@@ -45,6 +46,7 @@ public final class DroverPersistence {
         this.alarms = new io.drover.persistence.cassandra.CassandraAlarmDirectory(session, settings.keyspace(),
                 config.getDuration("drover.persistence.alarms.cleared-ttl"));
         this.ruleErrors = new io.drover.persistence.cassandra.CassandraRuleErrorStore(session, settings.keyspace());
+        this.idempotency = new io.drover.persistence.cassandra.CassandraIdempotencyStore(session, settings.keyspace());
         this.telemetry = new io.drover.persistence.cassandra.CassandraTelemetryStore(session, settings.keyspace(), retention,
                 config.getDuration("drover.persistence.rollup-mark-margin"), java.time.Clock.systemUTC());
     }
@@ -108,6 +110,10 @@ public final class DroverPersistence {
     /** Alarms by tenant and by id (the alarm-list projection writes them). */
     public AlarmDirectory alarms() {
         return alarms;
+    }
+
+    public IdempotencyStore idempotency() {
+        return idempotency;
     }
 
     public RuleErrorStore ruleErrors() {

@@ -66,6 +66,7 @@ public final class ApiTestServer implements AutoCloseable {
     public final InMemoryTelemetryStore telemetry = new InMemoryTelemetryStore();
     public final InMemoryAlarmDirectory alarms = new InMemoryAlarmDirectory();
     public final InMemoryRuleErrorStore ruleErrors = new InMemoryRuleErrorStore();
+    public final InMemoryIdempotencyStore idempotency = new InMemoryIdempotencyStore();
     public final String platformKey;
     public final TelemetryHub hub;
     public final LiveFeed live;
@@ -120,7 +121,7 @@ public final class ApiTestServer implements AutoCloseable {
         RulesApi rulesApi = new RulesApi(rules.rules(), rules.alarms(), new RuleCompiler(rules.settings()), ruleErrors,
                 engine.backtester(), alarms, rules.alarmChanges());
         var routes = HttpApi.routes(system, settings, devices, access, directory, history, hub, telemetry, retention,
-                Optional.of(live), rulesApi,
+                idempotency, Optional.of(live), rulesApi,
                 () -> CompletableFuture.completedFuture(Map.of("cassandra", true,
                         "cluster-member-up", cluster.selfMember().status() == MemberStatus.up())),
                 metrics, Clock.systemUTC());
