@@ -14,6 +14,7 @@ import java.util.TreeSet;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.actor.typed.pubsub.Topic;
@@ -146,6 +147,9 @@ public final class Device
     public record GetCommand(String id, ActorRef<Reply> replyTo) implements Command {}
 
     public record ListCommands(ActorRef<Reply> replyTo) implements Command {}
+
+    /** Where the twin's journal ends (its last sequence number): the history reads back from there. */
+    public record GetJournalPosition(ActorRef<Reply> replyTo) implements Command {}
 
     /** From the node holding the session: the command was handed to it, or could not be. */
     public record RecordCommandDelivery(String id, boolean delivered, String reason, Instant at, ActorRef<Reply> replyTo)
@@ -473,6 +477,8 @@ public final class Device
     /** The plain token appears here once (registration, rotation) and nowhere else. */
     public record TokenIssued(DeviceView device, String token) implements Reply {}
 
+    public record JournalPosition(long sequenceNr) implements Reply {}
+
     public record ShadowDetails(ShadowView shadow) implements Reply {}
 
     public record Rejected(Rejection code, String message) implements Reply {}
@@ -533,7 +539,7 @@ public final class Device
             ActorRef<ClusterSharding.ShardCommand> shard) {
         return Behaviors.setup(ctx -> Behaviors.withTimers(
                 timers -> new Device(DeviceKey.fromEntityId(entityId), settings, clock, timers, credentials, sessions,
-                        ctx.getSelf(), ctx.getSystem().ignoreRef(), shard)));
+                        ctx, ctx.getSystem().ignoreRef(), shard)));
     }
 
     public static PersistenceId persistenceId(DeviceKey key) {
@@ -557,6 +563,7 @@ public final class Device
     private final ActorRef<Topic.Command<CredentialsChanged>> credentials;
     private final SessionDirectory sessions;
     private final ActorRef<Command> self;
+    private final ActorContext<Command> ctx;
     private final ActorRef<Reply> nobody;
     /**
      * Set at recovery when the recorded session's node is no longer a member: the twin shows the device
@@ -567,7 +574,7 @@ public final class Device
     private boolean passivating;
 
     private Device(DeviceKey key, DeviceSettings settings, Clock clock, TimerScheduler<Command> timers,
-            ActorRef<Topic.Command<CredentialsChanged>> credentials, SessionDirectory sessions, ActorRef<Command> self,
+            ActorRef<Topic.Command<CredentialsChanged>> credentials, SessionDirectory sessions, ActorContext<Command> ctx,
             ActorRef<Object> nobody, ActorRef<ClusterSharding.ShardCommand> shard) {
         // A failed journal write stops the twin; it comes back after a backoff, recovering from the journal.
         super(persistenceId(key), SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(10), 0.2));
@@ -577,7 +584,8 @@ public final class Device
         this.timers = timers;
         this.credentials = credentials;
         this.sessions = sessions;
-        this.self = self;
+        this.ctx = ctx;
+        this.self = ctx.getSelf();
         this.nobody = nobody.unsafeUpcast();
         this.shard = shard;
     }
@@ -668,6 +676,8 @@ public final class Device
                 .onCommand(SessionNodeLost.class, this::nodeLost)
                 .onCommand(GetCommand.class, this::getCommand)
                 .onCommand(ListCommands.class, this::listCommands)
+                .onCommand(GetJournalPosition.class, (s, c) -> Effect().reply(c.replyTo(),
+                        new JournalPosition(lastSequenceNumber(ctx))))
                 .onCommand(AnswerDue.class, this::answerDue)
                 .onCommand(AwaitCommand.class, this::awaitCommand)
                 .onCommand(AwaitTimedOut.class, this::awaitTimedOut)

@@ -84,7 +84,8 @@ public final class Dtos {
         }
     }
 
-    public record ShadowChanges(String deviceId, List<ShadowChangeDto> changes) {}
+    /** @param nextCursor older changes: {@code ?cursor=} it (null: none older) */
+    public record ShadowChanges(String deviceId, List<ShadowChangeDto> changes, String nextCursor) {}
 
     /** A tenant's retention in days; in a PUT, a missing field means the deployment's default. */
     public record RetentionDto(Integer rawDays, Integer rollup1mDays, Integer rollup1hDays) {}

@@ -95,10 +95,11 @@ public final class ShadowRoutes {
     }
 
     private Route history(DeviceKey key) {
-        return parameterOptional("at", at -> parameterOptional("limit", limit -> {
+        return parameterOptional("at", at -> parameterOptional("limit", limit -> parameterOptional("cursor", cursor -> {
             // 404 for a device that does not exist (or is another tenant's) before reading any journal
-            var exists = devices.get(key).thenApply(r -> TwinReplies.expect(metrics, "get", r, Device.DeviceDetails.class));
             if (at.isPresent()) {
+                var exists = devices.get(key)
+                        .thenApply(r -> TwinReplies.expect(metrics, "get", r, Device.DeviceDetails.class));
                 Instant t = parseInstant(at.get());
                 return completeWithFuture(exists.thenCompose(d -> metrics.cassandra("journal_replay",
                                 () -> history.stateAt(key, t)))
@@ -109,11 +110,27 @@ public final class ShadowRoutes {
                                         "device " + key.deviceId() + " did not exist at " + t))));
             }
             int n = limit.map(ShadowRoutes::parseLimit).orElse(100);
-            return completeWithFuture(exists.thenCompose(d -> metrics.cassandra("journal_replay",
-                            () -> history.changes(key, n)))
-                    .thenApply(changes -> ApiJson.response(StatusCodes.OK, new Dtos.ShadowChanges(key.deviceId(),
-                            changes.stream().map(Dtos.ShadowChangeDto::of).toList()))));
-        }));
+            long before = cursor.map(ShadowRoutes::parseCursor).orElse(Long.MAX_VALUE);
+            return completeWithFuture(devices.ask(key, Device.GetJournalPosition::new)
+                    .thenApply(r -> TwinReplies.expect(metrics, "journal_position", r, Device.JournalPosition.class))
+                    .thenCompose(p -> metrics.cassandra("journal_replay",
+                            () -> history.changes(key, n, before, p.sequenceNr())))
+                    .thenApply(page -> ApiJson.response(StatusCodes.OK, new Dtos.ShadowChanges(key.deviceId(),
+                            page.changes().stream().map(Dtos.ShadowChangeDto::of).toList(),
+                            page.nextCursor().map(String::valueOf).orElse(null)))));
+        })));
+    }
+
+    private static long parseCursor(String s) {
+        try {
+            long c = Long.parseLong(s);
+            if (c > 0) {
+                return c;
+            }
+        } catch (NumberFormatException e) {
+            // fall through
+        }
+        throw ApiProblem.badRequest("invalid-cursor", "the cursor is not one this API issued");
     }
 
     private static Instant parseInstant(String s) {

@@ -54,7 +54,8 @@ class HardeningApiTest {
                 "drover.security.auth-failures.burst", String.valueOf(BURST),
                 "drover.security.auth-failures.per-second", "0.0001",
                 "drover.shard-config.unknown-devices.ttl", "2s",
-                "drover.telemetry.limits.max-keys-per-device", "5"));
+                "drover.telemetry.limits.max-keys-per-device", "5",
+                "drover.device.snapshot-every", "5"));
     }
 
     @AfterAll
@@ -316,6 +317,38 @@ class HardeningApiTest {
         Reply slow = server.call("POST", "/api/v1/devices", admin, "{\"id\":\"slow-1\"}", "Idempotency-Key", "slow");
         assertEquals(503, slow.status(), slow.raw().body());
         assertEquals(rows, server.idempotency.rows().size(), "not kept");
+    }
+
+    @Test
+    @Order(11)
+    void shadowHistoryPagesAndStartsFromSnapshots() throws Exception {
+        assertEquals(201, server.call("POST", "/api/v1/devices", admin, "{\"id\":\"s1\"}").status());
+        List<java.time.Instant> after = new ArrayList<>();
+        for (int i = 1; i <= 12; i++) {
+            assertEquals(200, server.call("PATCH", "/api/v1/devices/s1/shadow/desired", admin, "{\"n\":" + i + "}",
+                    "Content-Type", "application/merge-patch+json").status());
+            after.add(java.time.Instant.now());
+            Thread.sleep(5);
+        }
+        // the state after the 7th change: a snapshot (every 5 events) lies before it
+        Reply at = server.call("GET", "/api/v1/devices/s1/shadow/history?at=" + after.get(6), admin, null);
+        assertEquals(200, at.status(), at.raw().body());
+        assertEquals(7, at.body().at("/shadow/desired/n").asInt(), at.raw().body());
+        // pages of 5, newest first, walking back with the cursor
+        List<Integer> seen = new ArrayList<>();
+        String cursor = null;
+        do {
+            Reply page = server.call("GET", "/api/v1/devices/s1/shadow/history?limit=5"
+                    + (cursor == null ? "" : "&cursor=" + cursor), admin, null);
+            assertEquals(200, page.status(), page.raw().body());
+            List<Integer> ns = new ArrayList<>();
+            page.body().get("changes").forEach(c -> ns.add(c.at("/patch/n").asInt()));
+            seen.addAll(0, ns);
+            cursor = page.body().hasNonNull("nextCursor") ? page.body().get("nextCursor").asText() : null;
+        } while (cursor != null);
+        assertEquals(java.util.stream.IntStream.rangeClosed(1, 12).boxed().toList(), seen);
+        problem(server.call("GET", "/api/v1/devices/s1/shadow/history?cursor=nope", admin, null), 400, "invalid-cursor");
+        problem(server.call("GET", "/api/v1/devices/nobody/shadow/history", admin, null), 404, "device-not-found");
     }
 
     @Test
