@@ -70,7 +70,7 @@ public final class Guardian {
                                     if (g.settings().embeddedRuns()) {
                                         String host = g.settings().bindAddress().equals("0.0.0.0") ? "127.0.0.1"
                                                 : g.settings().bindAddress();
-                                        NodeReadiness.get(system).mqttListener(new InetSocketAddress(host, g.settings().port()));
+                                        NodeReadiness.get(system).mqttListener(new InetSocketAddress(host, g.settings().listenPort()));
                                     }
                                     return g;
                                 } catch (Exception e) {

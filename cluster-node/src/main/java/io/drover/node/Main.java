@@ -196,7 +196,8 @@ public final class Main {
 
     public record Started(ActorSystem<Void> system, Guardian.Started started) {
         String httpUrl() {
-            return "http://" + started.http().getHostString() + ":" + started.http().getPort();
+            boolean tls = system.settings().config().getBoolean("drover.http.tls.enabled");
+            return (tls ? "https://" : "http://") + started.http().getHostString() + ":" + started.http().getPort();
         }
     }
 

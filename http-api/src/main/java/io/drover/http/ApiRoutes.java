@@ -91,10 +91,12 @@ public final class ApiRoutes {
 
     private Route api(String source) {
         return concat(deviceApi.route(source), optionalHeaderValueByName("Authorization", header ->
+                optionalHeaderValueByName("Sec-WebSocket-Protocol", protocols ->
                 extractUnmatchedPath(rest -> parameterOptional("access_token", token -> {
-                    // Browsers cannot set headers on a WebSocket: /ws also takes the key as ?access_token=.
-                    Optional<String> credentials = header.isEmpty() && rest.equals("/ws")
-                            ? token.map(t -> "Bearer " + t) : header;
+                    // Browsers cannot set headers on a WebSocket: /ws also takes the key as the subprotocol
+                    // "bearer.<key>" (offered next to "drover"), or, for tools, as ?access_token= (which proxies log).
+                    Optional<String> credentials = header.isPresent() || !rest.equals("/ws") ? header
+                            : LiveRoutes.keyOf(protocols).or(() -> token).map(t -> "Bearer " + t);
                     return onSuccess(auth.authenticate(credentials, source), principal -> concat(
                             devices.route(principal),
                             telemetry.tenantRoute(principal),
@@ -103,7 +105,7 @@ public final class ApiRoutes {
                             alarms.route(principal),
                             tenants.route(principal),
                             apiKeys.route(principal)));
-                }))));
+                })))));
     }
 
     /** The route template for metrics (a fixed set, so label cardinality stays bounded whoever sends what). */

@@ -1,6 +1,14 @@
 package io.drover.http;
 
 import io.drover.persistence.AccessStore;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import java.security.SecureRandom;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import org.apache.pekko.http.javadsl.ConnectionContext;
 import io.drover.persistence.DeviceDirectory;
 import io.drover.persistence.DroverPersistence;
 import io.drover.persistence.IdempotencyStore;
@@ -61,8 +69,27 @@ public final class HttpApi {
         ApiRoutes routes = routes(system, settings, devices, persistence.access(), persistence.devices(),
                 persistence.history(), telemetry.hub(), persistence.telemetry(), persistence.retention(),
                 persistence.idempotency(), Optional.of(telemetry.live()), rules, readiness, metrics, Clock.systemUTC());
-        return Http.get(system).newServerAt(settings.interfaceName(), settings.port())
-                .bind(routes.route())
+        var server = Http.get(system).newServerAt(settings.interfaceName(), settings.port());
+        if (settings.tls().enabled()) {
+            server = server.enableHttps(ConnectionContext.httpsServer(sslContext(settings.tls())));
+        }
+        return server.bind(routes.route())
                 .thenApply(b -> b.addToCoordinatedShutdown(settings.shutdownDeadline(), system));
+    }
+
+    /** The server's TLS context from its PKCS12 keystore (key and certificate chain, one password). */
+    static SSLContext sslContext(HttpSettings.Tls tls) {
+        try (InputStream in = Files.newInputStream(Path.of(tls.keystore()))) {
+            KeyStore ks = KeyStore.getInstance("PKCS12");
+            char[] password = tls.keystorePassword().toCharArray();
+            ks.load(in, password);
+            KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+            kmf.init(ks, password);
+            SSLContext ctx = SSLContext.getInstance("TLS");
+            ctx.init(kmf.getKeyManagers(), null, new SecureRandom());
+            return ctx;
+        } catch (Exception e) {
+            throw new IllegalStateException("drover.http.tls: cannot load the keystore " + tls.keystore() + ": " + e, e);
+        }
     }
 }

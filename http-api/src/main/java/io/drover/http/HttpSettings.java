@@ -19,7 +19,11 @@ public record HttpSettings(
         Duration shutdownDeadline,
         Telemetry telemetry,
         Live live,
-        String metricsToken) {
+        String metricsToken,
+        Tls tls) {
+
+    /** {@code drover.http.tls}: HTTPS with a PKCS12 keystore (the plain port then serves HTTPS only). */
+    public record Tls(boolean enabled, String keystore, String keystorePassword) {}
 
     /** {@code drover.http.telemetry}: query limits. */
     public record Telemetry(int defaultLimit, int maxPoints, int maxKeys, Duration maxRawRange, int maxRollupRows,
@@ -48,6 +52,7 @@ public record HttpSettings(
                         c.getInt("telemetry.max-rollup-rows"), c.getInt("telemetry.max-latest-devices")),
                 new Live(c.getInt("live.buffer-size"), c.getInt("live.max-subscriptions"),
                         (int) c.getMemorySize("live.max-message-size").toBytes()),
-                c.getString("metrics-token"));
+                c.getString("metrics-token"),
+                new Tls(c.getBoolean("tls.enabled"), c.getString("tls.keystore"), c.getString("tls.keystore-password")));
     }
 }

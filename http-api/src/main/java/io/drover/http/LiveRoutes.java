@@ -1,7 +1,9 @@
 package io.drover.http;
 
 import static org.apache.pekko.http.javadsl.server.Directives.get;
+import static org.apache.pekko.http.javadsl.server.Directives.extractOfferedWsProtocols;
 import static org.apache.pekko.http.javadsl.server.Directives.handleWebSocketMessages;
+import static org.apache.pekko.http.javadsl.server.Directives.handleWebSocketMessagesForProtocol;
 import static org.apache.pekko.http.javadsl.server.Directives.path;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -93,6 +95,16 @@ public final class LiveRoutes {
                 .register(metrics.registry());
     }
 
+    /** The subprotocol a browser offers with {@code "bearer.<key>"}; the server answers it. */
+    static final String PROTOCOL = "drover";
+
+    /** The API key in a {@code Sec-WebSocket-Protocol} header ({@code drover, bearer.<key>}), if any. */
+    static Optional<String> keyOf(Optional<String> protocols) {
+        return protocols.flatMap(p -> java.util.Arrays.stream(p.split(","))
+                .map(String::trim).filter(x -> x.startsWith("bearer.") && x.length() > 7)
+                .map(x -> x.substring(7)).findFirst());
+    }
+
     /** The socket's credentials were deleted or expired: the socket says so and closes. */
     private enum Revoked { INSTANCE }
 
@@ -107,7 +119,9 @@ public final class LiveRoutes {
                 throw new ApiProblem(org.apache.pekko.http.javadsl.model.StatusCodes.SERVICE_UNAVAILABLE, "live-unavailable",
                         "live telemetry is not available on this node");
             }
-            return handleWebSocketMessages(flow(tenant, live.get(), stillValid));
+            Flow<Message, Message, NotUsed> flow = flow(tenant, live.get(), stillValid);
+            return extractOfferedWsProtocols(offered -> offered.contains(PROTOCOL)
+                    ? handleWebSocketMessagesForProtocol(flow, PROTOCOL) : handleWebSocketMessages(flow));
         }));
     }
 

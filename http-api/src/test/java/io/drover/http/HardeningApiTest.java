@@ -2,6 +2,7 @@ package io.drover.http;
 
 import static io.drover.http.testing.ApiTestServer.problem;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -202,6 +203,25 @@ class HardeningApiTest {
         expiring.closed.get(3 + 5, TimeUnit.SECONDS);
         assertTrue(!control.closed.isDone(), "a socket whose key is valid stays open");
         System.out.println("deleted key: socket closed after " + closedMs + " ms");
+    }
+
+    @Test
+    @Order(12)
+    void aBrowserCanSendItsKeyAsAWebSocketSubprotocol() throws Exception {
+        Socket s = new Socket();
+        java.net.http.WebSocket ws = java.net.http.HttpClient.newHttpClient().newWebSocketBuilder()
+                .subprotocols(LiveRoutes.PROTOCOL, "bearer." + admin)
+                .buildAsync(java.net.URI.create(server.base().replace("http", "ws") + "/api/v1/ws"), s)
+                .get(10, TimeUnit.SECONDS);
+        assertEquals(LiveRoutes.PROTOCOL, ws.getSubprotocol(), "the server answers the drover subprotocol");
+        ws.sendText("{\"type\":\"subscribe\",\"deviceIds\":[\"x\"]}", true).get(5, TimeUnit.SECONDS);
+        Eventually.await("the subscribe answered", Duration.ofSeconds(5), () -> s.frames.size(), n -> n > 0);
+        var refused = java.net.http.HttpClient.newHttpClient().newWebSocketBuilder()
+                .subprotocols(LiveRoutes.PROTOCOL, "bearer.drv_wrong")
+                .buildAsync(java.net.URI.create(server.base().replace("http", "ws") + "/api/v1/ws"), new Socket());
+        assertThrows(java.util.concurrent.ExecutionException.class, () -> refused.get(10, TimeUnit.SECONDS),
+                "a wrong key in the subprotocol: no socket");
+        ws.abort();
     }
 
     /** A WebSocket client that records text frames and the close. */
