@@ -145,6 +145,52 @@ class ExternalBrokerTest {
         }
     }
 
+    /** The next error the device gets on its error topic after {@code publish} ran. */
+    private static String errorCode(String id, java.util.concurrent.Callable<Integer> publish) throws Exception {
+        var errors = com.hivemq.client.mqtt.MqttClient.builder().useMqttVersion3().identifier(id + "-listener")
+                .serverHost("127.0.0.1").serverPort(port).buildBlocking();
+        errors.connect();
+        try (var inbox = errors.publishes(com.hivemq.client.mqtt.MqttGlobalPublishFilter.ALL)) {
+            errors.subscribeWith().topicFilter("devices/" + id + "/errors")
+                    .qos(com.hivemq.client.mqtt.datatypes.MqttQos.AT_LEAST_ONCE).send();
+            assertEquals(0, publish.call());
+            return TestHttp.JSON.readTree(inbox.receive(20, TimeUnit.SECONDS).orElseThrow().getPayloadAsBytes())
+                    .get("code").asText();
+        } finally {
+            errors.disconnect();
+        }
+    }
+
+    @Test
+    void messagesOfUnknownSuspendedOrDecommissionedDevicesAreRefusedAndNotStored() throws Exception {
+        String tenant = "exr-" + UUID.randomUUID().toString().substring(0, 8);
+        Main.Started node = node();
+        try {
+            String platform = TestHttp.platformKey(node, "ext-refuse");
+            String admin = TestHttp.call(node, "POST", "/api/v1/tenants", platform, "{\"id\":\"" + tenant + "\"}", 201)
+                    .at("/adminKey/key").asText();
+            String ghost = tenant + ":ghost";
+            assertEquals("unknown-device", errorCode(ghost, () -> pub(ghost, "devices/" + ghost + "/telemetry", "{\"t\":1}")));
+            TestHttp.call(node, "POST", "/api/v1/devices", admin, "{\"id\":\"s1\"}", 201);
+            String s1 = tenant + ":s1";
+            assertEquals(0, pub(s1, "devices/" + s1 + "/telemetry", "{\"ok\":1}"));
+            awaitStored(node, tenant, "s1", "ok", 1);
+            TestHttp.call(node, "POST", "/api/v1/devices/s1/suspend", admin, null, 200);
+            Thread.sleep(5_500); // the node's cache of "s1 may send" runs out (docs/mqtt.md)
+            assertEquals("device-not-active", errorCode(s1, () -> pub(s1, "devices/" + s1 + "/telemetry", "{\"no\":1}")));
+            assertEquals("device-not-active", errorCode(s1,
+                    () -> pub(s1, "devices/" + s1 + "/shadow/reported", "{\"fw\":\"x\"}")));
+            assertEquals(0, node.started().persistence().telemetry().read(tenant, "ghost", "t", Instant.now().minusSeconds(3600),
+                    Instant.now().plusSeconds(60), 10).toCompletableFuture().get().size(), "nothing of the unknown device");
+            assertEquals(0, node.started().persistence().telemetry().read(tenant, "s1", "no", Instant.now().minusSeconds(3600),
+                    Instant.now().plusSeconds(60), 10).toCompletableFuture().get().size(), "nothing of the suspended one");
+            assertTrue(TestHttp.call(node, "GET", "/api/v1/devices/s1/shadow", admin, null, 200).at("/reported/fw")
+                    .isMissingNode(), "no reported state from a suspended device");
+        } finally {
+            TestNodes.stop(node);
+        }
+    }
+
     /** Polling interval of the await loops above. */
     private static boolean pause() {
         try {

@@ -309,8 +309,10 @@ class MqttDeviceTest {
                     "{\"id\":\"slow-1\",\"name\":\"x\",\"twoWay\":true,\"timeoutSeconds\":1}", 504);
             assertEquals("command-timeout", timedOut.get("code").asText());
             assertEquals("slow-1", timedOut.get("commandId").asText());
-            assertEquals("delivered", TestHttp.call(node, "GET", "/api/v1/devices/r1/commands/slow-1", admin, null, 200)
-                    .get("status").asText(), "its final status is there to see later");
+            JsonNode later = TestHttp.call(node, "GET", "/api/v1/devices/r1/commands/slow-1", admin, null, 200);
+            assertEquals("expired", later.get("status").asText(),
+                    "its final status is there to see later: delivered, unanswered within its timeout, so expired");
+            assertTrue(later.hasNonNull("deliveredAt"), later.toString());
         } finally {
             c.disconnect();
         }

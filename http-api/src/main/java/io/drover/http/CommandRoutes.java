@@ -135,12 +135,18 @@ public final class CommandRoutes {
     }
 
     private static HttpResponse answerTwoWay(Device.CommandRecord c) {
+        if (c.status() == Device.CommandStatus.EXPIRED && c.deliveredAt() != null) {
+            // delivered, and the device did not answer within timeoutSeconds: the twin expired it
+            return Problems.response(StatusCodes.GATEWAY_TIMEOUT, "command-timeout",
+                    "the device did not answer in time; the command expired", Map.of("commandId", c.id(),
+                            "commandStatus", c.status().name().toLowerCase()));
+        }
         return switch (c.status()) {
             case RESPONDED -> ApiJson.response(StatusCodes.OK, CommandDto.of(c));
             case FAILED, EXPIRED -> failed(c);
             default -> Problems.response(StatusCodes.GATEWAY_TIMEOUT, "command-timeout",
                     "the device did not answer in time; GET …/commands/" + c.id() + " gives its final status",
-                    Map.of("commandId", c.id(), "status", c.status().name().toLowerCase()));
+                    Map.of("commandId", c.id(), "commandStatus", c.status().name().toLowerCase()));
         };
     }
 
@@ -156,7 +162,7 @@ public final class CommandRoutes {
     private static HttpResponse failed(Device.CommandRecord c) {
         return Problems.response(StatusCodes.CONFLICT, "command-failed",
                 "command " + c.id() + " " + c.status().name().toLowerCase() + ": " + c.failure(),
-                Map.of("commandId", c.id(), "status", c.status().name().toLowerCase()));
+                Map.of("commandId", c.id(), "commandStatus", c.status().name().toLowerCase()));
     }
 
     private Route one(DeviceKey key, String id) {

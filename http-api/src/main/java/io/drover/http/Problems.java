@@ -28,6 +28,8 @@ public final class Problems {
 
     private static final Logger log = LoggerFactory.getLogger(Problems.class);
 
+    private static final java.util.Set<String> RESERVED = java.util.Set.of("type", "title", "status", "code", "detail");
+
     private Problems() {}
 
     public static HttpResponse response(StatusCode status, String code, String detail, Object extra) {
@@ -38,7 +40,11 @@ public final class Problems {
         body.put("code", code);
         body.put("detail", detail);
         if (extra instanceof Map<?, ?> m) {
-            m.forEach((k, v) -> body.set(k.toString(), ApiJson.MAPPER.valueToTree(v)));
+            m.forEach((k, v) -> {
+                if (!RESERVED.contains(k.toString())) { // the problem's own members are never overwritten
+                    body.set(k.toString(), ApiJson.MAPPER.valueToTree(v));
+                }
+            });
         }
         HttpResponse r = HttpResponse.create().withStatus(status)
                 .withEntity(HttpEntities.create(ApiJson.PROBLEM, ApiJson.bytes(body)));

@@ -1,7 +1,10 @@
 package io.drover.mqtt;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.drover.device.Device;
 import io.drover.device.DeviceKey;
+import io.drover.shard.BoundedCache;
+import io.drover.shard.DeviceClient;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -51,8 +54,14 @@ final class ExternalBroker {
     private final DeviceMessages messages;
     private final MqttMetrics metrics;
     private final BoundedSourceQueue<MqttMessage> outbound;
+    private final DeviceClient devices;
+    /** Devices their twins said may send (provisioned, active), for 5 s; ids that named no device, for 10 s. */
+    private final BoundedCache<DeviceKey, Device.Lifecycle> lifecycles = new BoundedCache<>(100_000, Duration.ofSeconds(5));
+    private final BoundedCache<DeviceKey, Boolean> unknown = new BoundedCache<>(100_000, Duration.ofSeconds(10));
 
-    private ExternalBroker(DeviceMessages messages, MqttMetrics metrics, BoundedSourceQueue<MqttMessage> outbound) {
+    private ExternalBroker(DeviceClient devices, DeviceMessages messages, MqttMetrics metrics,
+            BoundedSourceQueue<MqttMessage> outbound) {
+        this.devices = devices;
         this.messages = messages;
         this.metrics = metrics;
         this.outbound = outbound;
@@ -60,14 +69,14 @@ final class ExternalBroker {
 
     /** Starts the ingest; completes once the first subscription is in place (messages are then kept for us). */
     static CompletionStage<Done> start(ActorSystem<?> system, MqttSettings.External s, String nodeId,
-            DeviceMessages messages, MqttMetrics metrics) {
+            DeviceClient devices, DeviceMessages messages, MqttMetrics metrics) {
         CompletableFuture<Done> subscribed = new CompletableFuture<>();
         String clientId = s.clientId().isEmpty() ? "drover-" + nodeId : s.clientId();
         MqttConnectionSettings in = connection(s, clientId).withCleanSession(false);
         MqttConnectionSettings out = connection(s, clientId + "-out");
         BoundedSourceQueue<MqttMessage> outQueue = Source.<MqttMessage>queue(s.bufferSize())
                 .to(MqttSink.create(out, MqttQoS.atLeastOnce())).run(system);
-        ExternalBroker broker = new ExternalBroker(messages, metrics, outQueue);
+        ExternalBroker broker = new ExternalBroker(devices, messages, metrics, outQueue);
         String share = "$share/" + s.sharedGroup() + "/";
         MqttSubscriptions subscriptions = MqttSubscriptions.create(List.of(
                 Pair.create(share + "devices/+/telemetry", MqttQoS.atLeastOnce()),
@@ -107,14 +116,49 @@ final class ExternalBroker {
         }
         byte[] payload = m.message().payload().toArray();
         String route = parts[2].equals("telemetry") ? "telemetry" : "shadow_reported";
-        CompletionStage<DeviceMessages.Outcome> work = route.equals("telemetry")
-                ? messages.telemetry(key.get(), payload) : messages.reported(key.get(), payload);
+        CompletionStage<DeviceMessages.Outcome> work = refusal(key.get()).thenCompose(refused -> refused.isPresent()
+                ? CompletableFuture.completedFuture(refused.get())
+                : route.equals("telemetry") ? messages.telemetry(key.get(), payload) : messages.reported(key.get(), payload));
         return work.thenApply(outcome -> {
             metrics.message(route, outcome.code());
             if (!outcome.ok()) {
                 error(key.get(), topic, outcome.code(), outcome.detail());
             }
             return Done.getInstance();
+        });
+    }
+
+    /**
+     * The embedded broker checks a device at CONNECT; an external broker authenticates devices itself, so each
+     * message is checked against the twin here (cached, see the fields): an unknown, suspended or decommissioned
+     * device's messages are refused (and answered on its error topic), not stored. A suspension reaches this node
+     * within 5 s.
+     */
+    private CompletionStage<Optional<DeviceMessages.Outcome>> refusal(DeviceKey key) {
+        Optional<Device.Lifecycle> known = lifecycles.get(key);
+        if (known.isPresent()) {
+            return CompletableFuture.completedFuture(Optional.empty());
+        }
+        if (unknown.get(key).isPresent()) {
+            return CompletableFuture.completedFuture(Optional.of(new DeviceMessages.Outcome("unknown-device",
+                    "no device " + key.deviceId() + " in tenant " + key.tenantId())));
+        }
+        return devices.get(key).thenApply(reply -> {
+            if (reply instanceof Device.DeviceDetails d) {
+                Device.Lifecycle l = d.device().lifecycle();
+                if (l == Device.Lifecycle.PROVISIONED || l == Device.Lifecycle.ACTIVE) {
+                    lifecycles.put(key, l);
+                    return Optional.<DeviceMessages.Outcome>empty();
+                }
+                return Optional.of(new DeviceMessages.Outcome("device-not-active",
+                        "the device is " + l.name().toLowerCase()));
+            }
+            if (reply instanceof Device.Rejected r && r.code() == Device.Rejection.DECOMMISSIONED) {
+                return Optional.of(new DeviceMessages.Outcome("device-not-active", "the device is decommissioned"));
+            }
+            unknown.put(key, Boolean.TRUE);
+            return Optional.of(new DeviceMessages.Outcome("unknown-device",
+                    "no device " + key.deviceId() + " in tenant " + key.tenantId()));
         });
     }
 

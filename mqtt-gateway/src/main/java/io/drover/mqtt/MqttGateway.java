@@ -55,7 +55,8 @@ public final class MqttGateway {
         if (settings.external().enabled()) {
             var self = Cluster.get(system).selfMember().address();
             ExternalBroker.start(system, settings.external(),
-                            self.host().getOrElse(() -> "local") + "-" + self.port().getOrElse(() -> 0), messages, metrics)
+                            self.host().getOrElse(() -> "local") + "-" + self.port().getOrElse(() -> 0), devices, messages,
+                            metrics)
                     .toCompletableFuture().get(60, TimeUnit.SECONDS); // the node is not up before its subscription is
         }
         if (!settings.embeddedRuns()) {
