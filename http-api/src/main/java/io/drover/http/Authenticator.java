@@ -96,18 +96,8 @@ public final class Authenticator {
             failures.failed(source);
             return failed("invalid-credentials", "the Authorization header must be 'Bearer <api key>'");
         }
-        CompletableFuture<Optional<ApiKey>> fresh = new CompletableFuture<>();
-        CompletableFuture<Optional<ApiKey>> lookup = cached.orElseGet(() -> cache.computeIfAbsent(hash, k -> fresh));
-        if (lookup == fresh) { // cached before the read starts, so a read that fails at once is not left cached
-            metrics.cassandra("api_key_by_hash", () -> store.keyByHash(hash)).whenComplete((v, e) -> {
-                if (e != null) {
-                    cache.invalidate(hash);
-                    fresh.completeExceptionally(e);
-                } else {
-                    fresh.complete(v);
-                }
-            });
-        }
+        CompletableFuture<Optional<ApiKey>> lookup = cached.orElseGet(() -> BoundedCache.loading(cache, hash,
+                () -> metrics.cassandra("api_key_by_hash", () -> store.keyByHash(hash))));
         return lookup.thenApply(k -> {
             if (k.isEmpty()) {
                 failures.failed(source);
@@ -133,18 +123,8 @@ public final class Authenticator {
             return CompletableFuture.completedFuture(false);
         }
         String hash = Credentials.hash(h.substring(7).trim());
-        CompletableFuture<Optional<ApiKey>> fresh = new CompletableFuture<>();
-        CompletableFuture<Optional<ApiKey>> lookup = revalidated.computeIfAbsent(hash, k -> fresh);
-        if (lookup == fresh) {
-            metrics.cassandra("api_key_by_hash", () -> store.keyByHash(hash)).whenComplete((v, e) -> {
-                if (e != null) {
-                    revalidated.invalidate(hash);
-                    fresh.completeExceptionally(e);
-                } else {
-                    fresh.complete(v);
-                }
-            });
-        }
+        CompletableFuture<Optional<ApiKey>> lookup = BoundedCache.loading(revalidated, hash,
+                () -> metrics.cassandra("api_key_by_hash", () -> store.keyByHash(hash)));
         return lookup.handle((k, e) -> e != null || k.isPresent() && !k.get().expiredAt(clock.instant()));
     }
 

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.drover.http.testing.ApiTestServer;
+import io.drover.http.testing.WsFrames;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -19,9 +20,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -226,7 +224,7 @@ class FuzzApiTest {
         int sockets = 0;
         int sent = 0;
         while (sent < WS_CASES) {
-            Frames frames = new Frames();
+            WsFrames frames = new WsFrames(true);
             WebSocket ws = CLIENT.newWebSocketBuilder()
                     .buildAsync(URI.create(server.base().replace("http", "ws") + "/api/v1/ws?access_token=" + admin), frames)
                     .get(10, TimeUnit.SECONDS);
@@ -261,39 +259,4 @@ class FuzzApiTest {
         assertEquals(200, server.call("GET", "/health/ready", null, null).status(), "ready after the fuzz");
     }
 
-    private static final class Frames implements WebSocket.Listener {
-        final List<JsonNode> frames = new CopyOnWriteArrayList<>();
-        final CompletableFuture<Integer> closed = new CompletableFuture<>();
-        private final StringBuilder part = new StringBuilder();
-
-        @Override
-        public void onOpen(WebSocket ws) {
-            ws.request(Long.MAX_VALUE);
-        }
-
-        @Override
-        public CompletionStage<?> onText(WebSocket ws, CharSequence data, boolean last) {
-            part.append(data);
-            if (last) {
-                try {
-                    frames.add(ApiJson.MAPPER.readTree(part.toString()));
-                } catch (Exception e) {
-                    frames.add(ApiJson.MAPPER.createObjectNode().put("type", "not-json"));
-                }
-                part.setLength(0);
-            }
-            return null;
-        }
-
-        @Override
-        public CompletionStage<?> onClose(WebSocket ws, int status, String reason) {
-            closed.complete(status);
-            return null;
-        }
-
-        @Override
-        public void onError(WebSocket ws, Throwable error) {
-            closed.complete(-1);
-        }
-    }
 }

@@ -10,6 +10,7 @@ import io.drover.device.Device;
 import io.drover.device.DeviceKey;
 import io.drover.http.testing.ApiTestServer;
 import io.drover.http.testing.ApiTestServer.Reply;
+import io.drover.http.testing.WsFrames;
 import io.drover.persistence.testing.Eventually;
 import io.drover.shard.ShardSettings;
 import io.drover.shard.ShardedDeviceClient;
@@ -185,8 +186,8 @@ class HardeningApiTest {
     @Order(8)
     void aDeletedOrExpiredKeyClosesItsWebSocketsWithin5s() throws Exception {
         JsonNode k = server.call("POST", "/api/v1/api-keys", admin, "{\"name\":\"ws\",\"role\":\"viewer\"}").body();
-        Socket deleted = Socket.open(server.base(), k.get("key").asText());
-        Socket control = Socket.open(server.base(), admin);
+        WsFrames deleted = socket(server.base(), k.get("key").asText());
+        WsFrames control = socket(server.base(), admin);
         Thread.sleep(LiveRoutes.RECHECK.toMillis() + 500); // at least one check passed while the key was valid
         assertTrue(!deleted.closed.isDone(), "open while its key exists");
         assertEquals(204, server.call("DELETE", "/api/v1/api-keys/" + k.at("/apiKey/id").asText(), admin, null).status());
@@ -199,7 +200,7 @@ class HardeningApiTest {
         String expiresAt = java.time.Instant.now().plusSeconds(3).toString();
         JsonNode e = server.call("POST", "/api/v1/api-keys", admin,
                 "{\"name\":\"ws2\",\"role\":\"viewer\",\"expiresAt\":\"" + expiresAt + "\"}").body();
-        Socket expiring = Socket.open(server.base(), e.get("key").asText());
+        WsFrames expiring = socket(server.base(), e.get("key").asText());
         expiring.closed.get(3 + 5, TimeUnit.SECONDS);
         assertTrue(!control.closed.isDone(), "a socket whose key is valid stays open");
         System.out.println("deleted key: socket closed after " + closedMs + " ms");
@@ -208,7 +209,7 @@ class HardeningApiTest {
     @Test
     @Order(12)
     void aBrowserCanSendItsKeyAsAWebSocketSubprotocol() throws Exception {
-        Socket s = new Socket();
+        WsFrames s = new WsFrames(true);
         java.net.http.WebSocket ws = java.net.http.HttpClient.newHttpClient().newWebSocketBuilder()
                 .subprotocols(LiveRoutes.PROTOCOL, "bearer." + admin)
                 .buildAsync(java.net.URI.create(server.base().replace("http", "ws") + "/api/v1/ws"), s)
@@ -218,55 +219,18 @@ class HardeningApiTest {
         Eventually.await("the subscribe answered", Duration.ofSeconds(5), () -> s.frames.size(), n -> n > 0);
         var refused = java.net.http.HttpClient.newHttpClient().newWebSocketBuilder()
                 .subprotocols(LiveRoutes.PROTOCOL, "bearer.drv_wrong")
-                .buildAsync(java.net.URI.create(server.base().replace("http", "ws") + "/api/v1/ws"), new Socket());
+                .buildAsync(java.net.URI.create(server.base().replace("http", "ws") + "/api/v1/ws"), new WsFrames(true));
         assertThrows(java.util.concurrent.ExecutionException.class, () -> refused.get(10, TimeUnit.SECONDS),
                 "a wrong key in the subprotocol: no socket");
         ws.abort();
     }
 
-    /** A WebSocket client that records text frames and the close. */
-    private static final class Socket implements java.net.http.WebSocket.Listener {
-        final List<JsonNode> frames = new java.util.concurrent.CopyOnWriteArrayList<>();
-        final CompletableFuture<Integer> closed = new CompletableFuture<>();
-        private final StringBuilder part = new StringBuilder();
-
-        static Socket open(String base, String key) throws Exception {
-            Socket s = new Socket();
-            java.net.http.HttpClient.newHttpClient().newWebSocketBuilder()
-                    .buildAsync(java.net.URI.create(base.replace("http", "ws") + "/api/v1/ws?access_token=" + key), s)
-                    .get(10, TimeUnit.SECONDS);
-            return s;
-        }
-
-        @Override
-        public void onOpen(java.net.http.WebSocket ws) {
-            ws.request(Long.MAX_VALUE);
-        }
-
-        @Override
-        public java.util.concurrent.CompletionStage<?> onText(java.net.http.WebSocket ws, CharSequence data, boolean last) {
-            part.append(data);
-            if (last) {
-                try {
-                    frames.add(ApiJson.MAPPER.readTree(part.toString()));
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
-                }
-                part.setLength(0);
-            }
-            return null;
-        }
-
-        @Override
-        public java.util.concurrent.CompletionStage<?> onClose(java.net.http.WebSocket ws, int status, String reason) {
-            closed.complete(status);
-            return null;
-        }
-
-        @Override
-        public void onError(java.net.http.WebSocket ws, Throwable error) {
-            closed.completeExceptionally(error);
-        }
+    private static WsFrames socket(String base, String key) throws Exception {
+        WsFrames s = new WsFrames(true);
+        java.net.http.HttpClient.newHttpClient().newWebSocketBuilder()
+                .buildAsync(java.net.URI.create(base.replace("http", "ws") + "/api/v1/ws?access_token=" + key), s)
+                .get(10, TimeUnit.SECONDS);
+        return s;
     }
 
     @Test

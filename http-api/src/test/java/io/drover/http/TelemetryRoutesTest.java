@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.drover.http.testing.ApiTestServer;
 import io.drover.http.testing.ApiTestServer.Reply;
+import io.drover.http.testing.WsFrames;
 import io.drover.persistence.TelemetrySample;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -21,10 +22,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -178,54 +176,7 @@ class TelemetryRoutesTest {
         problem(server.call("PUT", "/api/v1/tenants/" + tenant + "/retention", viewer, "{\"rawDays\":3}"), 403, "forbidden");
     }
 
-    /** Text frames into a queue; {@code auto} = keep reading (else the test controls demand). */
-    private static final class Frames implements WebSocket.Listener {
-        final BlockingQueue<JsonNode> frames = new LinkedBlockingQueue<>();
-        final CompletableFuture<Integer> closed = new CompletableFuture<>();
-        private final StringBuilder part = new StringBuilder();
-        private final boolean auto;
-
-        Frames(boolean auto) {
-            this.auto = auto;
-        }
-
-        @Override
-        public void onOpen(WebSocket ws) {
-            ws.request(auto ? Long.MAX_VALUE : 1);
-        }
-
-        @Override
-        public CompletionStage<?> onText(WebSocket ws, CharSequence data, boolean last) {
-            part.append(data);
-            if (last) {
-                try {
-                    frames.add(ApiJson.MAPPER.readTree(part.toString()));
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
-                }
-                part.setLength(0);
-            }
-            return null;
-        }
-
-        @Override
-        public CompletionStage<?> onClose(WebSocket ws, int status, String reason) {
-            closed.complete(status);
-            return null;
-        }
-
-        JsonNode next(String type) throws InterruptedException {
-            while (true) {
-                JsonNode f = frames.poll(10, TimeUnit.SECONDS);
-                assertNotNull(f, "no " + type + " frame arrived");
-                if (f.get("type").asText().equals(type)) {
-                    return f;
-                }
-            }
-        }
-    }
-
-    private WebSocket connect(Frames frames) throws Exception {
+    private WebSocket connect(WsFrames frames) throws Exception {
         return HttpClient.newHttpClient().newWebSocketBuilder()
                 .buildAsync(URI.create(server.base().replace("http", "ws") + "/api/v1/ws?access_token=" + admin), frames)
                 .get(10, TimeUnit.SECONDS);
@@ -234,7 +185,7 @@ class TelemetryRoutesTest {
     @Test
     void liveSubscriptionsWithErrorsThatKeepTheSocket() throws Exception {
         device("w1", "x");
-        Frames frames = new Frames(true);
+        WsFrames frames = new WsFrames(true);
         WebSocket ws = connect(frames);
         ws.sendText("{not json", true).get();
         assertEquals("malformed-message", frames.next("error").get("code").asText());
@@ -260,7 +211,7 @@ class TelemetryRoutesTest {
     @Test
     void aSocketWithoutAKeyIsRefused() throws Exception {
         CompletableFuture<WebSocket> ws = HttpClient.newHttpClient().newWebSocketBuilder()
-                .buildAsync(URI.create(server.base().replace("http", "ws") + "/api/v1/ws"), new Frames(true));
+                .buildAsync(URI.create(server.base().replace("http", "ws") + "/api/v1/ws"), new WsFrames(true));
         try {
             ws.get(10, TimeUnit.SECONDS);
             throw new AssertionError("connected without an API key");
@@ -273,7 +224,7 @@ class TelemetryRoutesTest {
     @Test
     void aSlowConsumerIsClosedWithAReason() throws Exception {
         device("s1", "x");
-        Frames frames = new Frames(false); // reads one frame, then nothing until told
+        WsFrames frames = new WsFrames(false); // reads one frame, then nothing until told
         WebSocket ws = connect(frames);
         ws.sendText("{\"type\":\"subscribe\",\"deviceIds\":[\"s1\"]}", true).get();
         String big = "x".repeat(1000);

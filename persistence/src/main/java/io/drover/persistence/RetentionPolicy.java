@@ -27,19 +27,8 @@ public final class RetentionPolicy {
     }
 
     public CompletionStage<Retention> of(String tenantId) {
-        CompletableFuture<Retention> fresh = new CompletableFuture<>();
-        CompletableFuture<Retention> f = cache.computeIfAbsent(tenantId, k -> fresh);
-        if (f == fresh) { // cached before the read starts, so a read that fails at once is not left cached
-            store.retention(tenantId).thenApply(o -> Retention.of(o, defaults)).whenComplete((r, err) -> {
-                if (err != null) {
-                    cache.invalidate(tenantId); // try again next time instead of caching a failure
-                    fresh.completeExceptionally(err);
-                } else {
-                    fresh.complete(r);
-                }
-            });
-        }
-        return f;
+        return BoundedCache.loading(cache, tenantId,
+                () -> store.retention(tenantId).thenApply(o -> Retention.of(o, defaults)));
     }
 
     /** Forgets a tenant's cached value on this node (after a change made here). */

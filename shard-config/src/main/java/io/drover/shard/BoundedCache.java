@@ -4,6 +4,9 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Supplier;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 
@@ -78,6 +81,28 @@ public final class BoundedCache<K, V> {
         V made = make.apply(key);
         put(key, made);
         return made;
+    }
+
+    /**
+     * For caches of lookups: the cached future for {@code key}, or a new one that {@code load} completes. Concurrent
+     * callers share one load; the future is cached before the load starts and dropped if the load fails, so a
+     * failure is never served from the cache (the next caller loads again).
+     */
+    public static <K, V> CompletableFuture<V> loading(BoundedCache<K, CompletableFuture<V>> cache, K key,
+            Supplier<? extends CompletionStage<V>> load) {
+        CompletableFuture<V> fresh = new CompletableFuture<>();
+        CompletableFuture<V> f = cache.computeIfAbsent(key, k -> fresh);
+        if (f == fresh) {
+            load.get().whenComplete((v, e) -> {
+                if (e != null) {
+                    cache.invalidate(key);
+                    fresh.completeExceptionally(e);
+                } else {
+                    fresh.complete(v);
+                }
+            });
+        }
+        return f;
     }
 
     public synchronized int size() {
