@@ -904,7 +904,11 @@ public final class Device
     }
 
     private ReplyEffect<Event, State> awaitTimedOut(State s, AwaitTimedOut c) {
-        List<Waiter> list = waiters.getOrDefault(c.id(), List.of());
+        List<Waiter> list = waiters.get(c.id());
+        if (list == null) {
+            // answered already: notifyWaiters cancelled this timer, but its message was on its way (or stashed)
+            return Effect().noReply();
+        }
         boolean stillWaiting = list.removeIf(w -> w.waiterId().equals(c.waiterId()));
         if (list.isEmpty()) {
             waiters.remove(c.id());

@@ -470,6 +470,17 @@ class DeviceTest {
     }
 
     @Test
+    void aWaitersTimerThatFiresAfterItsAnswerChangesNothing() {
+        register();
+        var probe = testKit.<Device.Reply>createTestProbe();
+        // the timer of a waiter that notifyWaiters answered (and whose list it removed) arrives anyway
+        kit.runCommand(new Device.AwaitTimedOut("gone", "w-1", probe.ref()));
+        probe.expectNoMessage(java.time.Duration.ofMillis(100));
+        assertInstanceOf(Device.DeviceDetails.class, kit.<Device.Reply>runCommand(Device.Get::new).reply(),
+                "the twin is alive and answers (it used to crash here: removeIf on List.of())");
+    }
+
+    @Test
     void answersHaveASizeCap() {
         register();
         connect("s1", session());
