@@ -96,7 +96,22 @@ class CassandraOutageTest {
             long notReadyMs = -1;
             boolean saw503 = false;
             String retryAfter = null;
+            boolean twinWritten = false;
             while (System.nanoTime() - stoppedAt < TimeUnit.SECONDS.toNanos(60)) {
+                if (!twinWritten && notReadyMs >= 0) {
+                    // a twin write with the journal gone: it fails, the twin stops and is restarted after a backoff
+                    twinWritten = true;
+                    // (straight to the twin, so no key lookup on the way can fail first)
+                    try {
+                        Object reply = node.started().devices().updateDesired(new io.drover.device.DeviceKey(tenant, "o1"),
+                                        (com.fasterxml.jackson.databind.node.ObjectNode) TestHttp.JSON.readTree("{\"fan\":1}"),
+                                        java.util.Optional.empty())
+                                .toCompletableFuture().get(30, TimeUnit.SECONDS);
+                        System.out.println("outage: shadow write with Cassandra stopped answered " + reply);
+                    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                        System.out.println("outage: shadow write with Cassandra stopped failed: " + e);
+                    }
+                }
                 if (notReadyMs < 0 && get(node, "/health/ready", null).statusCode() == 503) {
                     notReadyMs = (System.nanoTime() - stoppedAt) / 1_000_000;
                 }
@@ -157,6 +172,14 @@ class CassandraOutageTest {
             Set<Integer> lost = pub.acked.stream().filter(s -> !stored.contains(s)).collect(Collectors.toSet());
             System.out.printf("outage: %d acknowledged, %d stored, lost %s%n", pub.acked.size(), stored.size(), lost);
             assertEquals(Set.of(), lost, "acknowledged but not stored");
+
+            // the twin stops caused by the outage are counted, and bounded by the backoff
+            long restarts = TestHttp.metrics(node).lines()
+                    .filter(l -> l.startsWith("drover_twin_restarts_total{") && l.contains("entity=\"device\""))
+                    .mapToLong(l -> (long) Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+            System.out.printf("outage: device twin restarts counted %d%n", restarts);
+            assertTrue(restarts >= 1, "the failed twin write was not counted");
+            assertTrue(restarts <= 60, "twin restarts not bounded by the backoff: " + restarts);
             assertFalse(node.system().getWhenTerminated().toCompletableFuture().isDone(), "the node went down");
         } finally {
             if (pub != null) {

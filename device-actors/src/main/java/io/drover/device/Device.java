@@ -592,7 +592,7 @@ public final class Device
 
     @Override
     public SignalHandler<State> signalHandler() {
-        return newSignalHandlerBuilder()
+        return TwinFailure.published(newSignalHandlerBuilder(), ctx.getSystem(), "device")
                 .onSignal(RecoveryCompleted.instance(), s -> {
                     Connectivity c = s.connectivity();
                     if (!c.online()) {

@@ -2,6 +2,7 @@ package io.drover.rules;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.drover.device.DeviceKey;
+import io.drover.device.TwinFailure;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -9,7 +10,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.actor.typed.pubsub.Topic;
@@ -20,6 +23,7 @@ import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
 import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
 import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
+import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 
 /**
  * The alarms of one device and alarm type: one event-sourced entity (entity id {@code tenant:device:type}) whose
@@ -188,16 +192,20 @@ public final class Alarm extends EventSourcedBehaviorWithEnforcedReplies<Alarm.C
     private final ActorRef<Topic.Command<Changed>> changes;
     private final TimerScheduler<Command> timers;
     private final ActorRef<Command> self;
+    private final ActorSystem<?> system;
 
     public static Behavior<Command> create(String entityId, RulesSettings settings, Clock clock,
             ActorRef<Topic.Command<Changed>> changes) {
         return Behaviors.setup(ctx -> Behaviors.withTimers(t -> new Alarm(Key.fromEntityId(entityId), settings, clock,
-                changes != null ? changes : ctx.getSystem().ignoreRef(), t, ctx.getSelf())));
+                changes != null ? changes : ctx.getSystem().ignoreRef(), t, ctx.getSelf(), ctx.getSystem())));
     }
 
     private Alarm(Key key, RulesSettings settings, Clock clock, ActorRef<Topic.Command<Changed>> changes,
-            TimerScheduler<Command> timers, ActorRef<Command> self) {
-        super(PersistenceId.of(ENTITY_TYPE_KEY.name(), key.entityId()));
+            TimerScheduler<Command> timers, ActorRef<Command> self, ActorSystem<?> system) {
+        // Like the twin: a failed journal write or recovery restarts the alarm after a backoff.
+        super(PersistenceId.of(ENTITY_TYPE_KEY.name(), key.entityId()),
+                SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(10), 0.2));
+        this.system = system;
         this.key = key;
         this.settings = settings;
         this.clock = clock;
@@ -209,6 +217,11 @@ public final class Alarm extends EventSourcedBehaviorWithEnforcedReplies<Alarm.C
     @Override
     public State emptyState() {
         return State.empty();
+    }
+
+    @Override
+    public SignalHandler<State> signalHandler() {
+        return TwinFailure.published(newSignalHandlerBuilder(), system, "alarm").build();
     }
 
     @Override

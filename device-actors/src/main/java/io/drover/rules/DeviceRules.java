@@ -1,6 +1,7 @@
 package io.drover.rules;
 
 import io.drover.device.DeviceKey;
+import io.drover.device.TwinFailure;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -139,7 +140,7 @@ public final class DeviceRules
 
     @Override
     public SignalHandler<State> signalHandler() {
-        return newSignalHandlerBuilder()
+        return TwinFailure.published(newSignalHandlerBuilder(), ctx.getSystem(), "rules")
                 .onSignal(RecoveryCompleted.instance(), s -> {
                     runtime.restore(s.statuses(), s.lastEvaluated());
                     reconcile = s.statuses().values().stream().anyMatch(r -> r.status() == RuleRuntime.Status.ACTIVE);
