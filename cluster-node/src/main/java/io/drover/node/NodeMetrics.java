@@ -42,9 +42,8 @@ final class NodeMetrics {
                 .help("Entities (device twins, rules owners, alarms) stopped by a journal failure on this node, by "
                         + "entity and cause; a failed recovery or write is restarted after a backoff (200 ms to 10 s)")
                 .labelNames("entity", "cause").register(registry);
-        for (String entity : new String[] {"device", "rules", "alarm"}) {
-            for (String cause : new String[] {TwinFailure.RECOVERY_FAILED, TwinFailure.PERSIST_FAILED,
-                    TwinFailure.PERSIST_REJECTED}) {
+        for (String entity : TwinFailure.ENTITIES) {
+            for (String cause : TwinFailure.CAUSES) {
                 restarts.labelValues(entity, cause); // every series exists from the start, at 0
             }
         }

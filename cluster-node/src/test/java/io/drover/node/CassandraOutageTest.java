@@ -5,9 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.hivemq.client.mqtt.MqttClient;
 import com.hivemq.client.mqtt.datatypes.MqttQos;
 import com.hivemq.client.mqtt.mqtt5.Mqtt5BlockingClient;
+import io.drover.device.DeviceKey;
 import io.drover.persistence.TelemetrySample;
 import io.drover.persistence.cassandra.CassandraLauncher;
 import java.net.URI;
@@ -20,9 +22,12 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -103,12 +108,11 @@ class CassandraOutageTest {
                     twinWritten = true;
                     // (straight to the twin, so no key lookup on the way can fail first)
                     try {
-                        Object reply = node.started().devices().updateDesired(new io.drover.device.DeviceKey(tenant, "o1"),
-                                        (com.fasterxml.jackson.databind.node.ObjectNode) TestHttp.JSON.readTree("{\"fan\":1}"),
-                                        java.util.Optional.empty())
+                        Object reply = node.started().devices().updateDesired(new DeviceKey(tenant, "o1"),
+                                        (ObjectNode) TestHttp.JSON.readTree("{\"fan\":1}"), Optional.empty())
                                 .toCompletableFuture().get(30, TimeUnit.SECONDS);
                         System.out.println("outage: shadow write with Cassandra stopped answered " + reply);
-                    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                    } catch (ExecutionException | TimeoutException e) {
                         System.out.println("outage: shadow write with Cassandra stopped failed: " + e);
                     }
                 }

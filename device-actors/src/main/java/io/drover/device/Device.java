@@ -13,7 +13,6 @@ import java.util.Optional;
 import java.util.TreeSet;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
-import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
@@ -577,7 +576,7 @@ public final class Device
             ActorRef<Topic.Command<CredentialsChanged>> credentials, SessionDirectory sessions, ActorContext<Command> ctx,
             ActorRef<Object> nobody, ActorRef<ClusterSharding.ShardCommand> shard) {
         // A failed journal write stops the twin; it comes back after a backoff, recovering from the journal.
-        super(persistenceId(key), SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(10), 0.2));
+        super(persistenceId(key), TwinFailure.BACKOFF);
         this.key = key;
         this.settings = settings;
         this.clock = clock;

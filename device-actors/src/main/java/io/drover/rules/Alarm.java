@@ -12,7 +12,6 @@ import java.util.Set;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
-import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.actor.typed.pubsub.Topic;
@@ -204,7 +203,7 @@ public final class Alarm extends EventSourcedBehaviorWithEnforcedReplies<Alarm.C
             TimerScheduler<Command> timers, ActorRef<Command> self, ActorSystem<?> system) {
         // Like the twin: a failed journal write or recovery restarts the alarm after a backoff.
         super(PersistenceId.of(ENTITY_TYPE_KEY.name(), key.entityId()),
-                SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(10), 0.2));
+                TwinFailure.BACKOFF);
         this.system = system;
         this.key = key;
         this.settings = settings;

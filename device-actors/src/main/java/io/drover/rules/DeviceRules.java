@@ -12,7 +12,6 @@ import java.util.Map;
 import java.util.OptionalLong;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
-import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
@@ -122,7 +121,7 @@ public final class DeviceRules
     private DeviceRules(DeviceKey key, RulesSettings settings, RuleCatalog catalog, RuleEffects effects, Clock clock,
             ActorContext<Command> ctx, TimerScheduler<Command> timers) {
         super(PersistenceId.of(ENTITY_TYPE_KEY.name(), key.entityId()),
-                SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(10), 0.2));
+                TwinFailure.BACKOFF);
         this.key = key;
         this.settings = settings;
         this.catalog = catalog;
