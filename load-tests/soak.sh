@@ -46,11 +46,11 @@ load-tests/simulate.sh --api $api --admin-key-file "$admin" --mqtt 127.0.0.1:$MQ
 
 log "load for $MINUTES min: $DEVICES devices at $RATE msg/s, 100 on WebSockets, REST readers, device churn"
 load-tests/simulate.sh --api $api --admin-key-file "$admin" --mqtt 127.0.0.1:$MQTT_PORT --fleet "$dir/fleet.json" \
-  --devices "$DEVICES" --rate "$RATE" --inflight 4 --keys 3 --qos 1 --ramp-up 20s --duration "$((MINUTES * 60))s" \
+  --devices "$DEVICES" --rate "$RATE" --inflight 4 --keys 3 --qos 1 --ramp-up 20s --duration "$((MINUTES * 60 + 60))s" \
   --ws-devices 100 --out "$dir/sim.json" > "$dir/sim.out" 2> "$dir/sim.err" &
 sim_pid=$!
 
-python3 - "$api" "$dir/fleet.json" "$((MINUTES * 60 + 20))" "$dir/rest.json" <<'EOF' &
+python3 - "$api" "$dir/fleet.json" "$((MINUTES * 60 + 80))" "$dir/rest.json" <<'EOF' &
 import json, sys, time, random, urllib.request, urllib.error
 api, fleet, seconds, out = sys.argv[1], json.load(open(sys.argv[2])), int(sys.argv[3]), sys.argv[4]
 key = fleet["tenantKey"]
@@ -97,8 +97,14 @@ sample() { # minute → "minute old_gen_kb threads open_files"
   echo "$1 $ou $threads $fds"
 }
 : > "$dir/samples.txt"
+# Samples at fixed times after the load started (minute m at m × 60 s), so that the last one is still under load:
+# the load runs a minute longer than the samples (on 2026-12-02 a loop of "sleep 58" plus the sampling drifted past
+# the end of a load of exactly MINUTES, and minute 30 was taken with every device gone).
+load_start=$(date +%s)
 for m in $(seq 1 "$MINUTES"); do
-  sleep 58
+  wait_s=$(( load_start + m * 60 - $(date +%s) ))
+  [ "$wait_s" -gt 0 ] && sleep "$wait_s"
+  kill -0 "$sim_pid" 2>/dev/null || { echo "soak: the load ended before minute $m was sampled" >&2; exit 1; }
   kill -0 "$jvm" 2>/dev/null || { echo "soak: the node died at minute $m" >&2; exit 1; }
   s=$(sample "$m"); echo "$s" >> "$dir/samples.txt"; log "minute $s (old-gen KB, threads, open files)"
 done
