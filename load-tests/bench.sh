@@ -2,7 +2,8 @@
 # The whole benchmark suite of docs/benchmarks.md in one bounded run (≤ 15 min on the 2-core box):
 # starts Drover in dev mode under target/bench (its own Cassandra, ports and data, like the CI smoke) and
 # Debian's Mosquitto (tuned as FACTS.md says), then measures, each next to the baseline it names:
-#   1. durable MQTT QoS 1 ingest vs raw Mosquitto QoS 1 pass-through, same simulator and payloads, rounds alternate
+#   1. durable MQTT QoS 1 ingest vs raw Mosquitto QoS 1 pass-through, same simulator and payloads, rounds alternate;
+#      at the end of the run, the same node restarted with writes discarded (bench only) as a second baseline
 #   2. publish→WebSocket latency at half of the measured maximum rate
 #   3. shadow GET throughput/latency (Gatling ShadowReadSimulation) and the REST mix (RestSimulation)
 #   4. the telemetry writer vs raw Cassandra driver writes of the same rows, and 24 h queries raw vs rollups
@@ -65,17 +66,21 @@ mosq_pid=$!
 sleep 1
 
 # CPU ticks and RSS of each process, once a second: epoch-ms node cassandra mosquitto simulators node-rss-kB
-(
-  tick() { awk '{print $14+$15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
-  while true; do
-    sim=0
-    for p in $(pgrep -f 'io.drover.loadtest.sim.DeviceSimulator' || true); do sim=$((sim + $(tick "$p"))); done
-    rss=$(awk '/VmRSS/{print $2}' "/proc/$node_pid/status" 2>/dev/null || echo 0)
-    echo "$(date +%s%3N) $(tick "$node_pid") $(tick "$cass_pid") $(tick "$mosq_pid") $sim $rss"
-    sleep 1
-  done
-) > "$dir/cpu.tsv" &
-sampler_pid=$!
+# (started again when the node is restarted, with the new node's pid; the report cuts its windows by time)
+start_sampler() {
+  (
+    tick() { awk '{print $14+$15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+    while true; do
+      sim=0
+      for p in $(pgrep -f 'io.drover.loadtest.sim.DeviceSimulator' || true); do sim=$((sim + $(tick "$p"))); done
+      rss=$(awk '/VmRSS/{print $2}' "/proc/$node_pid/status" 2>/dev/null || echo 0)
+      echo "$(date +%s%3N) $(tick "$node_pid") $(tick "$cass_pid") $(tick "$mosq_pid") $sim $rss"
+      sleep 1
+    done
+  ) >> "$dir/cpu.tsv" &
+  sampler_pid=$!
+}
+start_sampler
 
 ticks() { awk '{print $14+$15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 # Cassandra compacts (and the node recomputes rollups) for a while after a load: wait (≤ 45 s) until both
@@ -167,6 +172,23 @@ grep "measuring" "$dir/connections.err" | tail -1 > "$dir/connections.progress" 
 memory connected
 wait "$sim_pid"
 memory disconnected
+
+# 1b. the second baseline of section 1, BENCHMARK ONLY: the same node restarted with
+#     -Ddrover.telemetry.bench-discard-writes=true (telemetry acknowledged at once and not stored, never a production
+#     setting), the same Cassandra, fleet and simulator: broker + Drover pipeline without the durable write. Last,
+#     so that no other section runs on such a node.
+log "restarting the node with telemetry writes discarded (bench-only baseline)"
+kill "$sampler_pid" 2>/dev/null || true
+kill -TERM "$node_pid"; for _ in $(seq 1 30); do kill -0 "$node_pid" 2>/dev/null || break; sleep 1; done
+kill -KILL "$node_pid" 2>/dev/null || true
+DROVER_JAVA_OPTS="$DROVER_JAVA_OPTS -Ddrover.telemetry.bench-discard-writes=true" start_dev_node bench "$dir/node-discard.log"
+grep -q "bench-discard-writes is on" "$dir/node-discard.log" || { echo "bench: the node did not say it discards writes" >&2; exit 1; }
+start_sampler
+simulate "warmup-discard" --api $api --admin-key-file "$admin" --mqtt 127.0.0.1:$MQTT_PORT --fleet "$dir/fleet-ingest.json" \
+  --devices "$DEVICES" --inflight 4 --keys 3 --ramp-up 5s --duration 20s
+for r in $(seq 1 "$ROUNDS"); do
+  simulate "discard-$r" --api $api --admin-key-file "$admin" --mqtt 127.0.0.1:$MQTT_PORT --fleet "$dir/fleet-ingest.json" "${common[@]}"
+done
 
 kill "$sampler_pid" 2>/dev/null || true; sampler_pid=""
 echo "$started $(date +%s)" > "$dir/run.window"

@@ -44,8 +44,14 @@ public final class TelemetryStreams {
         return new Rules(effects, backtester);
     }
 
-    public static Started init(ActorSystem<?> system, TelemetryStore store, RetentionPolicy retention,
+    public static Started init(ActorSystem<?> system, TelemetryStore durable, RetentionPolicy retention,
             PrometheusRegistry registry) {
+        boolean discard = system.settings().config().getBoolean("drover.telemetry.bench-discard-writes");
+        TelemetryStore store = discard ? new BenchDiscardingStore(durable) : durable;
+        if (discard) {
+            system.log().warn("BENCHMARK ONLY: drover.telemetry.bench-discard-writes is on — telemetry is acknowledged "
+                    + "at once and NOT STORED. Never run a node like this for real devices.");
+        }
         TelemetryHub hub = new TelemetryHub(system, store, TelemetrySettings.fromConfig(system.settings().config()),
                 registry, Clock.systemUTC(), retention);
         LiveFeed live = new LiveFeed(system).follow(hub, system);

@@ -119,6 +119,18 @@ class TelemetryHubTest {
     }
 
     @Test
+    void theBenchmarkOnlyDiscardingStoreAcknowledgesAtOnceAndNeverWrites() throws Exception {
+        StubStore durable = new StubStore(n -> new CompletableFuture<>()); // a write to it would never complete
+        TelemetryHub hub = hub(new BenchDiscardingStore(durable), 100);
+        for (int i = 0; i < 20; i++) {
+            hub.submit(msg(i)).toCompletableFuture().get(5, TimeUnit.SECONDS);
+        }
+        assertEquals(0, durable.writes.get(), "nothing reached the real store");
+        assertFalse(testKit.system().settings().config().getBoolean("drover.telemetry.bench-discard-writes"),
+                "off unless a benchmark turns it on");
+    }
+
+    @Test
     void aStalledStoreFillsTheBoundedQueueThenSubmitsAreRefusedAtOnce() throws Exception {
         CompletableFuture<Void> stalled = new CompletableFuture<>();
         StubStore store = new StubStore(n -> stalled);
