@@ -108,11 +108,14 @@ simulate "warmup-mosquitto" --target mosquitto --mqtt 127.0.0.1:$MOSQ_PORT --dev
 for r in $(seq 1 "$ROUNDS"); do
   simulate "mosquitto-$r" --target mosquitto --mqtt 127.0.0.1:$MOSQ_PORT "${common[@]}"
 done
-simulate "warmup-drover" --api $api --admin-key-file "$admin" --mqtt 127.0.0.1:$MQTT_PORT --fleet "$dir/fleet-ingest.json" \
-  --devices "$DEVICES" --inflight 4 --keys 3 --ramp-up 5s --duration 20s
-for r in $(seq 1 "$ROUNDS"); do
-  simulate "drover-$r" --api $api --admin-key-file "$admin" --mqtt 127.0.0.1:$MQTT_PORT --fleet "$dir/fleet-ingest.json" "${common[@]}"
-done
+drover_rounds() { # NAME: a warm-up run, then NAME-1 .. NAME-ROUNDS against the node
+  simulate "warmup-$1" --api $api --admin-key-file "$admin" --mqtt 127.0.0.1:$MQTT_PORT --fleet "$dir/fleet-ingest.json" \
+    --devices "$DEVICES" --inflight 4 --keys 3 --ramp-up 5s --duration 20s
+  for r in $(seq 1 "$ROUNDS"); do
+    simulate "$1-$r" --api $api --admin-key-file "$admin" --mqtt 127.0.0.1:$MQTT_PORT --fleet "$dir/fleet-ingest.json" "${common[@]}"
+  done
+}
+drover_rounds drover
 # the same load once more with JFR on the node (not reported as a round: profiling costs the node CPU)
 ( sleep 12; jcmd "$node_pid" JFR.start name=bench settings=profile duration=10s filename="$dir/node.jfr" >/dev/null ) &
 simulate "drover-profiled" --api $api --admin-key-file "$admin" --mqtt 127.0.0.1:$MQTT_PORT --fleet "$dir/fleet-ingest.json" \
@@ -184,11 +187,7 @@ kill -KILL "$node_pid" 2>/dev/null || true
 DROVER_JAVA_OPTS="$DROVER_JAVA_OPTS -Ddrover.telemetry.bench-discard-writes=true" start_dev_node bench "$dir/node-discard.log"
 grep -q "bench-discard-writes is on" "$dir/node-discard.log" || { echo "bench: the node did not say it discards writes" >&2; exit 1; }
 start_sampler
-simulate "warmup-discard" --api $api --admin-key-file "$admin" --mqtt 127.0.0.1:$MQTT_PORT --fleet "$dir/fleet-ingest.json" \
-  --devices "$DEVICES" --inflight 4 --keys 3 --ramp-up 5s --duration 20s
-for r in $(seq 1 "$ROUNDS"); do
-  simulate "discard-$r" --api $api --admin-key-file "$admin" --mqtt 127.0.0.1:$MQTT_PORT --fleet "$dir/fleet-ingest.json" "${common[@]}"
-done
+drover_rounds discard
 
 kill "$sampler_pid" 2>/dev/null || true; sampler_pid=""
 echo "$started $(date +%s)" > "$dir/run.window"
