@@ -299,21 +299,32 @@ w("Not like for like: ThingsBoard's load generator ran on another instance (ours
 w("")
 
 # ---------------------------------------------------------------------------------------------- profile
-jfr_file = os.path.join(run, "node.jfr")
+NODE_GROUPS = (("com.datastax", "Cassandra driver"), ("com.hivemq", "HiveMQ broker / client"),
+               ("io.netty", "Netty"), ("org.apache.pekko.http", "Pekko HTTP"),
+               ("org.apache.pekko.stream", "Pekko Streams"), ("org.apache.pekko", "Pekko actors"),
+               ("com.fasterxml.jackson", "Jackson"), ("io.drover", "Drover code"), ("io.prometheus", "metrics"))
+CASSANDRA_GROUPS = (("org.apache.cassandra.db.compaction", "compaction"), ("org.apache.cassandra.index", "indexes (SAI)"),
+                    ("org.apache.cassandra.db.commitlog", "commit log"), ("org.apache.cassandra.db.memtable", "memtable"),
+                    ("org.apache.cassandra.io", "SSTable I/O"), ("org.apache.cassandra.transport", "native protocol"),
+                    ("org.apache.cassandra.cql3", "CQL statements"), ("org.apache.cassandra.db.rows", "rows / cells"),
+                    ("org.apache.cassandra.db.partitions", "partitions"), ("org.apache.cassandra.db", "storage engine, other"),
+                    ("org.apache.cassandra.service", "coordinator"), ("org.apache.cassandra.net", "messaging"),
+                    ("org.apache.cassandra.utils", "utilities"), ("io.netty", "Netty"), ("org.apache.cassandra", "other Cassandra"))
 
 
-def events(kind):
-    """The events of one kind in the node's JFR recording, as printed by `jfr print`."""
+def events(jfr_file, kind):
+    """The events of one kind in a JFR recording, as printed by `jfr print`."""
     if not os.path.exists(jfr_file):
         return []
     r = subprocess.run(["jfr", "print", "--events", kind, jfr_file], capture_output=True, text=True)
     return r.stdout.split(kind)[1:] if r.returncode == 0 else []
 
 
-samples_ev = events("jdk.ExecutionSample")
-if samples_ev:
+def profile(jfr_file, title, what, group_names):
+    """A section on where one JVM's CPU went, from its JFR recording: library groups, threads, GC, leaf frames."""
+    samples_ev = events(jfr_file, "jdk.ExecutionSample")
     leaf, groups, total = collections.Counter(), collections.Counter(), 0
-    callers = collections.defaultdict(collections.Counter)  # leaf method -> first io.drover / library frame above it
+    callers = collections.defaultdict(collections.Counter)  # leaf method -> first non-JDK frame above it
     for ev in samples_ev:
         frames = re.findall(r"^\s+([\w$.]+)\([^)]*\)\s+line:", ev, re.M)
         if not frames:
@@ -325,56 +336,55 @@ if samples_ev:
             callers[frames[0]][up] += 1
         group = "other"
         for f in frames:
-            for prefix, g in (("com.datastax", "Cassandra driver"), ("com.hivemq", "HiveMQ broker / client"),
-                              ("io.netty", "Netty"), ("org.apache.pekko.http", "Pekko HTTP"),
-                              ("org.apache.pekko.stream", "Pekko Streams"), ("org.apache.pekko", "Pekko actors"),
-                              ("com.fasterxml.jackson", "Jackson"), ("io.drover", "Drover code"),
-                              ("io.prometheus", "metrics")):
-                if f.startswith(prefix):
-                    group = g
-                    break
+            group = next((g for prefix, g in group_names if f.startswith(prefix)), "other")
             if group != "other":
                 break
         groups[group] += 1
-    if total:
-        prof_run = load("drover-profiled.json")
-        w("### 7. Where the node's CPU went (JFR, %d s of one more Drover ingest run like the rounds above, %s samples)" % (
-            prof_run["windowSeconds"] if prof_run else 0, n(total)))
-        if prof_run:
-            w("That run, with JFR recording: %s msg/s, PUBACK p50 %s, p99 %s." % (
-                n(prof_run["throughputPerSecond"]), ms(prof_run["pubackLatencyMs"]["p50"]), ms(prof_run["pubackLatencyMs"]["p99"])))
-            w("")
-        w("Samples by the innermost non-JDK library on the stack: " + ", ".join(
-            "%s %d %%" % (g, round(c * 100 / total)) for g, c in groups.most_common()))
+    if not total:
+        return
+    prof_run = load("drover-profiled.json")
+    w("### %s (JFR, %d s of one more Drover ingest run like the rounds above, %s samples)" % (
+        title, prof_run["windowSeconds"] if prof_run else 0, n(total)))
+    if prof_run:
+        w("That run, with JFR recording: %s msg/s, PUBACK p50 %s, p99 %s." % (
+            n(prof_run["throughputPerSecond"]), ms(prof_run["pubackLatencyMs"]["p50"]), ms(prof_run["pubackLatencyMs"]["p99"])))
         w("")
-        threads = collections.Counter()
-        for ev in events("jdk.ThreadCPULoad"):
-            u, sy = re.search(r"user = ([\d.]+)%", ev), re.search(r"system = ([\d.]+)%", ev)
-            t = re.search(r'eventThread = "([^"]+)"', ev)
-            if u and sy and t:
-                threads[re.sub(r"\d+", "N", t.group(1))] += float(u.group(1)) + float(sy.group(1))
-        if threads:
-            tt = sum(threads.values())
-            w("Node CPU by thread (JFR ThreadCPULoad): " + ", ".join(
-                "`%s` %d %%" % (k, round(v * 100 / tt)) for k, v in threads.most_common(7)))
-            w("")
-        pauses = []
-        for ev in events("jdk.GarbageCollection"):
-            m = re.search(r"sumOfPauses = ([\d.]+) (ms|s)", ev)
-            if m:
-                pauses.append(float(m.group(1)) * (1000 if m.group(2) == "s" else 1))
-        if pauses:
-            w("GC during the recording: %d collections, pauses %.0f ms in all, longest %.1f ms." % (
-                len(pauses), sum(pauses), max(pauses)))
-            w("")
-        short = lambda m: m.split(".")[-2] + "." + m.split(".")[-1] if m.count(".") else m
-        w("Top methods (leaf frame): " + "; ".join("`%s` %d %%" % (short(m), round(c * 100 / total))
-                                                   for m, c in leaf.most_common(8)))
+    w("Samples by the innermost %s on the stack: " % what + ", ".join(
+        "%s %d %%" % (g, round(c * 100 / total)) for g, c in groups.most_common()))
+    w("")
+    threads = collections.Counter()
+    for ev in events(jfr_file, "jdk.ThreadCPULoad"):
+        u, sy = re.search(r"user = ([\d.]+)%", ev), re.search(r"system = ([\d.]+)%", ev)
+        t = re.search(r'eventThread = "([^"]+)"', ev)
+        if u and sy and t:
+            threads[re.sub(r"\d+", "N", t.group(1))] += float(u.group(1)) + float(sy.group(1))
+    if threads:
+        tt = sum(threads.values())
+        w("CPU by thread (JFR ThreadCPULoad): " + ", ".join(
+            "`%s` %d %%" % (k, round(v * 100 / tt)) for k, v in threads.most_common(8)))
         w("")
-        w("Who calls the top three (first non-JDK frame above the leaf, share of that leaf's samples): " + "; ".join(
-            "`%s` ← %s" % (short(m), ", ".join("`%s` %d %%" % (f, round(k * 100 / c)) for f, k in callers[m].most_common(2))
-                          if callers[m] else "JDK only") for m, c in leaf.most_common(3)))
+    pauses = []
+    for ev in events(jfr_file, "jdk.GarbageCollection"):
+        m = re.search(r"sumOfPauses = ([\d.]+) (ms|s)", ev)
+        if m:
+            pauses.append(float(m.group(1)) * (1000 if m.group(2) == "s" else 1))
+    if pauses:
+        w("GC during the recording: %d collections, pauses %.0f ms in all, longest %.1f ms." % (
+            len(pauses), sum(pauses), max(pauses)))
         w("")
+    short = lambda m: m.split(".")[-2] + "." + m.split(".")[-1] if m.count(".") else m
+    w("Top methods (leaf frame): " + "; ".join("`%s` %d %%" % (short(m), round(c * 100 / total))
+                                               for m, c in leaf.most_common(8)))
+    w("")
+    w("Who calls the top three (first non-JDK frame above the leaf, share of that leaf's samples): " + "; ".join(
+        "`%s` ← %s" % (short(m), ", ".join("`%s` %d %%" % (short(f), round(k * 100 / c)) for f, k in callers[m].most_common(2))
+                      if callers[m] else "JDK only") for m, c in leaf.most_common(3)))
+    w("")
+
+
+profile(os.path.join(run, "node.jfr"), "7. Where the node's CPU went", "non-JDK library", NODE_GROUPS)
+profile(os.path.join(run, "cassandra.jfr"), "7b. Where Cassandra's CPU went (the same run)", "Cassandra subsystem",
+        CASSANDRA_GROUPS)
 
 # ---------------------------------------------------------------------------------------------- targets
 w("### Targets (issues 5 and 13)")

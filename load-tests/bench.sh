@@ -10,7 +10,7 @@
 #   5. as many MQTT connections as one process may hold here (open-file cap), memory per connection
 #   6. ingest with 0, 10 and 100 active rules, publish → alarm on WebSocket (load-tests/rules-bench.sh)
 #   7. the cluster: 1 vs 3 nodes, kill -9 under load (load-tests/cluster-bench.sh)
-# CPU of every process is sampled each second (/proc), the node is profiled with JFR during one ingest round.
+# CPU of every process is sampled each second (/proc), the node and Cassandra are profiled with JFR during one more ingest run.
 # Results: target/bench/*.json|*.out and the generated part of docs/benchmarks.md (between its bench.sh markers).
 #   load-tests/bench.sh                      full run (defaults below)
 #   BENCH_SECONDS=5 BENCH_CONNECTIONS=500 BENCH_ROUNDS=1 BENCH_DOC=/tmp/b.md load-tests/bench.sh   (a quick try)
@@ -108,16 +108,20 @@ simulate "warmup-mosquitto" --target mosquitto --mqtt 127.0.0.1:$MOSQ_PORT --dev
 for r in $(seq 1 "$ROUNDS"); do
   simulate "mosquitto-$r" --target mosquitto --mqtt 127.0.0.1:$MOSQ_PORT "${common[@]}"
 done
+# Drover's warm-up is the same QoS 1 load for BENCH_WARMUP seconds (90): the node's and Cassandra's JIT compilers
+# still took 21-29 % of their CPU after a 20 s one (JFR), a cost of the first minutes, not of the steady state.
+WARMUP=${BENCH_WARMUP:-90}
 drover_rounds() { # NAME: a warm-up run, then NAME-1 .. NAME-ROUNDS against the node
   simulate "warmup-$1" --api $api --admin-key-file "$admin" --mqtt 127.0.0.1:$MQTT_PORT --fleet "$dir/fleet-ingest.json" \
-    --devices "$DEVICES" --inflight 4 --keys 3 --ramp-up 5s --duration 20s
+    --devices "$DEVICES" --inflight 4 --keys 3 --qos 1 --ramp-up 5s --duration "${WARMUP}s"
   for r in $(seq 1 "$ROUNDS"); do
     simulate "$1-$r" --api $api --admin-key-file "$admin" --mqtt 127.0.0.1:$MQTT_PORT --fleet "$dir/fleet-ingest.json" "${common[@]}"
   done
 }
 drover_rounds drover
-# the same load once more with JFR on the node (not reported as a round: profiling costs the node CPU)
+# the same load once more with JFR on the node and on Cassandra (not reported as a round: profiling costs CPU)
 ( sleep 12; jcmd "$node_pid" JFR.start name=bench settings=profile duration=10s filename="$dir/node.jfr" >/dev/null ) &
+( sleep 12; jcmd "$cass_pid" JFR.start name=bench settings=profile duration=10s filename="$dir/cassandra.jfr" >/dev/null ) &
 simulate "drover-profiled" --api $api --admin-key-file "$admin" --mqtt 127.0.0.1:$MQTT_PORT --fleet "$dir/fleet-ingest.json" \
   --devices "$DEVICES" --inflight 4 --keys 3 --qos 1 --ramp-up 10s --duration 10s
 

@@ -47,6 +47,48 @@ class TelemetryStoreTest {
     }
 
     @Test
+    void batchesStayUnderCassandrasBatchWarningThresholds() throws Exception {
+        String tenant = uniq("t");
+        // The warning path works: a multi-partition unlogged batch over batch_size_warn_threshold (5 KiB) is
+        // answered with a warning the driver hands back (so the count below can be other than zero).
+        StringBuilder big = new StringBuilder("BEGIN UNLOGGED BATCH ");
+        for (int d = 0; d < 3; d++) {
+            big.append("INSERT INTO ").append(CassandraExtension.TEST_KEYSPACE).append(".telemetry_raw (tenant_id, device_id, ")
+                    .append("day, key, ts, str) VALUES ('").append(tenant).append("', 'w").append(d).append("', 1, 'k', 0, '")
+                    .append("x".repeat(2500)).append("'); ");
+        }
+        assertFalse(session.execute(big.append("APPLY BATCH").toString()).getExecutionInfo().getWarnings().isEmpty());
+
+        // The store's batches: many devices, long keys, each value type, a pending mark per key and minute
+        long before = store.batchWarnings();
+        Instant now = Instant.now().minusSeconds(30);
+        List<TelemetrySample> samples = new ArrayList<>();
+        List<RollupWindow> marks = new ArrayList<>();
+        for (int d = 0; d < 200; d++) {
+            String device = "a-device-with-a-rather-long-identifier-" + d;
+            for (int k = 0; k < 4; k++) {
+                String key = "a-long-telemetry-key-name-number-" + k;
+                Instant ts = now.plusMillis(d);
+                TelemetrySample s = switch (k) {
+                    case 0 -> TelemetrySample.number(tenant, device, key, ts, d, now);
+                    case 1 -> new TelemetrySample(tenant, device, key, ts, null, "s".repeat(120), null, null, now);
+                    case 2 -> new TelemetrySample(tenant, device, key, ts, null, null, Boolean.TRUE, null, now);
+                    default -> new TelemetrySample(tenant, device, key, ts, null, null, null,
+                            "{\"a\":\"" + "j".repeat(200) + "\"}", now);
+                };
+                samples.add(s);
+                if (k == 0) {
+                    marks.add(RollupWindow.minuteOf(s));
+                }
+            }
+        }
+        await(store.write(samples, marks));
+        assertEquals(before, store.batchWarnings(), "batch answers with a Cassandra warning");
+        assertEquals(1, await(store.read(tenant, "a-device-with-a-rather-long-identifier-199",
+                "a-long-telemetry-key-name-number-1", now.minusSeconds(1), now.plusSeconds(1), 10)).size());
+    }
+
+    @Test
     void reDeliveryOfTheSameMessageIsOneRow() throws Exception {
         String tenant = uniq("t");
         Instant ts = Instant.now().minus(Duration.ofDays(2)).plusMillis(123);

@@ -58,6 +58,8 @@ import java.util.concurrent.CompletionStage;
  */
 public final class CassandraTelemetryStore implements TelemetryStore {
 
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(CassandraTelemetryStore.class);
+
     private static final int MAX_BATCH = 100;
     /** Cassandra warns of unlogged batches over 10 partitions (unlogged_batch_across_partitions_warn_threshold). */
     static final int MAX_PARTITIONS = 10;
@@ -65,9 +67,10 @@ public final class CassandraTelemetryStore implements TelemetryStore {
     static final int MAX_ROWS = 40;
     /**
      * Estimated size ({@link #estimatedSize}) a multi-partition batch stays under: Cassandra warns of (and logs)
-     * every multi-partition batch over batch_size_warn_threshold, 5 KiB by default, and fails it over 50 KiB.
+     * every multi-partition batch over batch_size_warn_threshold, 5 KiB (5,120) by default, and fails it over 50 KiB.
+     * The estimate is an upper bound of Cassandra's figure, so this limit keeps under the warning.
      */
-    static final int MAX_BATCH_BYTES = 4096;
+    static final int MAX_BATCH_BYTES = 5000;
     private static final String ROLLUP_COLS = "bucket, count, min, max, sum, first, first_ts, last, last_ts";
 
     private final CqlSession session;
@@ -108,6 +111,7 @@ public final class CassandraTelemetryStore implements TelemetryStore {
     private final Map<String, TelemetrySample> unflushed = new java.util.concurrent.ConcurrentHashMap<>();
     /** Cassandra requests {@link #latest} made (what its cost is tested by). */
     private final java.util.concurrent.atomic.AtomicLong latestQueries = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong batchWarnings = new java.util.concurrent.atomic.AtomicLong();
     private final PreparedStatement pendingMinutes;
     private final PreparedStatement pendingHours;
 
@@ -295,6 +299,22 @@ public final class CassandraTelemetryStore implements TelemetryStore {
     }
 
     /** Cassandra requests {@link #latest} has made on this node (for tests of its cost). */
+    /** Counts (and logs) the warnings Cassandra sent with a batch answer: our limits are meant to avoid them. */
+    private AsyncResultSet warned(AsyncResultSet rs) {
+        List<String> warnings = rs.getExecutionInfo().getWarnings();
+        if (!warnings.isEmpty()) {
+            if (batchWarnings.getAndIncrement() % 1000 == 0) {
+                log.warn("Cassandra warned of a telemetry batch (every 1,000th is logged): {}", warnings);
+            }
+        }
+        return rs;
+    }
+
+    /** Batch answers that came with a Cassandra warning (e.g. over batch_size_warn_threshold) since start. */
+    public long batchWarnings() {
+        return batchWarnings.get();
+    }
+
     public long latestQueries() {
         return latestQueries.get();
     }
@@ -377,15 +397,23 @@ public final class CassandraTelemetryStore implements TelemetryStore {
     }
 
     /**
-     * An upper estimate of what Cassandra counts for a row in a batch (its "data size"): each bound value's
-     * bytes plus 16 for the cell's timestamp and TTL fields, plus 32 for the row.
+     * An upper estimate of what Cassandra counts for a row in a batch against {@code batch_size_warn_threshold}
+     * (its {@code PartitionUpdate.dataSize()}: clustering values, the row's liveness info and each cell's value plus
+     * its timestamp, TTL and deletion time; the partition key is not counted): 32 for the row, plus each bound value
+     * other than the partition key's, with 20 for its cell's fields. Unset values make no cell and count nothing.
+     * Every cell of our statements is a bound value, so this is never below Cassandra's figure; it is ~1.7 times
+     * it for a raw row (TelemetryStoreTest checks that Cassandra sends no batch warning).
      */
     static int estimatedSize(BatchableStatement<?> statement) {
         int size = 32;
         if (statement instanceof BoundStatement b) {
+            List<Integer> partitionKey = b.getPreparedStatement().getPartitionKeyIndices();
             for (int i = 0; i < b.size(); i++) {
+                if (!b.isSet(i) || partitionKey.contains(i)) {
+                    continue;
+                }
                 java.nio.ByteBuffer v = b.getBytesUnsafe(i);
-                size += 16 + (v == null ? 0 : v.remaining());
+                size += 20 + (v == null ? 0 : v.remaining());
             }
         }
         return size;
@@ -399,7 +427,7 @@ public final class CassandraTelemetryStore implements TelemetryStore {
             } else {
                 BatchStatementBuilder b = BatchStatement.builder(BatchType.UNLOGGED);
                 chunk.forEach(b::addStatement);
-                out.add(session.executeAsync(b.build()).toCompletableFuture());
+                out.add(session.executeAsync(b.build()).toCompletableFuture().thenApply(this::warned));
             }
         }
     }
