@@ -91,6 +91,7 @@ settle() {
     a=$(( $(ticks "$cass_pid") + $(ticks "$node_pid") )); sleep 2; b=$(( $(ticks "$cass_pid") + $(ticks "$node_pid") ))
     [ $(( (b - a) / 2 )) -lt 40 ] && return 0
   done
+  log "not quiet after 44 s (node + Cassandra $(( (b - a) / 2 )) % of a core); going on"
 }
 simulate() { # name, then simulator options
   local name=$1; shift
