@@ -9,10 +9,4 @@ cd "$(dirname "$0")/.."
 port=${1:-9042}
 pid=$(ss -ltnpH "sport = :$port" | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2)
 [ -n "$pid" ] || { echo "row-layout-bench: nothing listens on $port (./drover cassandra start)" >&2; exit 1; }
-cp=telemetry-streams/target/bench-classpath.txt
-if [ ! -f "$cp" ] || [ -n "$(find telemetry-streams/src persistence/src -newer "$cp" -name '*.java' | head -1)" ]; then
-  mvn -q -B -pl telemetry-streams -am install -DskipTests
-  mvn -q -B -pl telemetry-streams dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=target/bench-classpath.txt
-fi
-exec java -Xmx1g -cp "telemetry-streams/target/test-classes:telemetry-streams/target/classes:$(cat "$cp")" \
-  io.drover.telemetry.bench.RowLayoutBench "$pid" "${2:-20}" "${3:-2}" "${4:-rows4,row1}" "$port"
+exec load-tests/internal-bench.sh io.drover.telemetry.bench.RowLayoutBench "$pid" "${2:-20}" "${3:-2}" "${4:-rows4,row1}" "$port"

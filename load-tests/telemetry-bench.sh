@@ -6,10 +6,4 @@
 #   load-tests/telemetry-bench.sh [cassandra-port=9042] [seconds-per-phase=20]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cp=telemetry-streams/target/bench-classpath.txt
-if [ ! -f "$cp" ] || [ -n "$(find telemetry-streams/src persistence/src -newer "$cp" -name '*.java' | head -1)" ]; then
-  mvn -q -B -pl telemetry-streams -am install -DskipTests
-  mvn -q -B -pl telemetry-streams dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=target/bench-classpath.txt
-fi
-exec java -Xmx1g -cp "telemetry-streams/target/test-classes:telemetry-streams/target/classes:$(cat "$cp")" \
-  io.drover.telemetry.bench.TelemetryBench "$@"
+exec load-tests/internal-bench.sh io.drover.telemetry.bench.TelemetryBench "$@"

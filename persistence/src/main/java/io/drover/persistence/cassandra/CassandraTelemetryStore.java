@@ -298,14 +298,11 @@ public final class CassandraTelemetryStore implements TelemetryStore {
         });
     }
 
-    /** Cassandra requests {@link #latest} has made on this node (for tests of its cost). */
     /** Counts (and logs) the warnings Cassandra sent with a batch answer: our limits are meant to avoid them. */
     private AsyncResultSet warned(AsyncResultSet rs) {
         List<String> warnings = rs.getExecutionInfo().getWarnings();
-        if (!warnings.isEmpty()) {
-            if (batchWarnings.getAndIncrement() % 1000 == 0) {
-                log.warn("Cassandra warned of a telemetry batch (every 1,000th is logged): {}", warnings);
-            }
+        if (!warnings.isEmpty() && batchWarnings.getAndIncrement() % 1000 == 0) {
+            log.warn("Cassandra warned of a telemetry batch (every 1,000th is logged): {}", warnings);
         }
         return rs;
     }
@@ -315,6 +312,7 @@ public final class CassandraTelemetryStore implements TelemetryStore {
         return batchWarnings.get();
     }
 
+    /** Cassandra requests {@link #latest} has made on this node (for tests of its cost). */
     public long latestQueries() {
         return latestQueries.get();
     }
