@@ -20,6 +20,18 @@ public interface TelemetryStore {
      */
     CompletionStage<Void> write(List<TelemetrySample> samples, Collection<RollupWindow> newWindows);
 
+    /**
+     * As {@link #write(List, Collection)}, for a writer that folds rollups in memory: the marks of {@code folded}
+     * windows name {@code writer} as theirs, those of {@code unfolded} ones (samples no fold saw) name nobody's
+     * fold, so {@link #fold} of any writer recomputes them.
+     */
+    default CompletionStage<Void> write(List<TelemetrySample> samples, Collection<RollupWindow> folded,
+            Collection<RollupWindow> unfolded, String writer) {
+        List<RollupWindow> all = new java.util.ArrayList<>(folded);
+        all.addAll(unfolded);
+        return write(samples, all);
+    }
+
     /** One page of raw samples, keys in the query's order, each key's samples by time. */
     CompletionStage<RawPage> readRaw(RawQuery query);
 
@@ -54,6 +66,19 @@ public interface TelemetryStore {
      * pending and completes with it.
      */
     CompletionStage<Optional<RollupWindow>> recompute(RollupWindow window);
+
+    /** What {@link #fold} did: the hour it marked pending (if any), and whether the fold was stored as it was. */
+    record Folded(Optional<RollupWindow> hour, boolean folded) {}
+
+    /**
+     * Stores {@code agg}, a minute's rollup that {@code writer} folded in memory from every sample it wrote into the
+     * window, if {@code writer} is the window's only writer and no aggregate of it is stored yet; otherwise
+     * {@link #recompute}s the window from the raw rows. Either way the pending mark is cleared as by recompute and
+     * the hour marked pending.
+     */
+    default CompletionStage<Folded> fold(RollupWindow minute, Rollup agg, String writer) {
+        return recompute(minute).thenApply(h -> new Folded(h, false));
+    }
 
     /** Windows marked pending before {@code markedBefore}: left by a node that stopped before recomputing. */
     CompletionStage<List<RollupWindow>> pending(RollupWindow.Resolution resolution, Instant markedBefore, int limit);

@@ -88,6 +88,55 @@ class TelemetryStoreTest {
                 "a-long-telemetry-key-name-number-1", now.minusSeconds(1), now.plusSeconds(1), 10)).size());
     }
 
+    /**
+     * The fold is stored as given only when its writer is the window's only writer and nothing is stored yet: a
+     * deliberately wrong fold (count 999) shows which path was taken; in every other case the true rollup of the
+     * raw rows is.
+     */
+    @Test
+    void aFoldIsStoredOnlyForItsWritersOwnFreshWindowOtherwiseTheWindowIsRecomputed() throws Exception {
+        String tenant = uniq("f");
+        Instant bucket = Instant.now().minus(Duration.ofHours(3)).truncatedTo(java.time.temporal.ChronoUnit.MINUTES);
+        List<String> devices = List.of("alone", "two-writers", "unfolded-too", "stored-before", "no-mark");
+        for (String d : devices) {
+            List<TelemetrySample> samples = List.of(TelemetrySample.number(tenant, d, "v", bucket.plusSeconds(1), 1, bucket),
+                    TelemetrySample.number(tenant, d, "v", bucket.plusSeconds(2), 2, bucket));
+            RollupWindow w = RollupWindow.minuteOf(samples.get(0));
+            switch (d) {
+                case "alone", "stored-before" -> await(store.write(samples, List.of(w), List.of(), "A"));
+                case "two-writers" -> {
+                    await(store.write(samples.subList(0, 1), List.of(w), List.of(), "A"));
+                    await(store.write(samples.subList(1, 2), List.of(w), List.of(), "B"));
+                }
+                case "unfolded-too" -> {
+                    await(store.write(samples.subList(0, 1), List.of(), List.of(w), "A"));
+                    await(store.write(samples.subList(1, 2), List.of(w), List.of(), "A"));
+                }
+                default -> await(store.write(samples, List.of()));
+            }
+            if (d.equals("stored-before")) {
+                await(store.recompute(w));
+            }
+        }
+        Rollup wrong = new Rollup(bucket, 999, 0, 0, 0, 0, bucket, 0, bucket);
+        for (String d : devices) {
+            RollupWindow w = new RollupWindow(tenant, d, "v", RollupWindow.Resolution.MINUTE, bucket);
+            TelemetryStore.Folded f = await(store.fold(w, wrong, "A"));
+            List<Rollup> stored = await(store.readRollups(tenant, d, "v", RollupWindow.Resolution.MINUTE, bucket,
+                    bucket.plusSeconds(60)));
+            assertEquals(1, stored.size(), d);
+            boolean alone = d.equals("alone");
+            assertEquals(alone, f.folded(), d);
+            assertEquals(alone ? 999 : 2, stored.get(0).count(), d);
+            assertEquals(Optional.of(w.hour()), f.hour(), d);
+        }
+        // A recomputation after a fold wins over it (the fold is written at the window's end)
+        RollupWindow alone = new RollupWindow(tenant, "alone", "v", RollupWindow.Resolution.MINUTE, bucket);
+        await(store.recompute(alone));
+        assertEquals(2, await(store.readRollups(tenant, "alone", "v", RollupWindow.Resolution.MINUTE, bucket,
+                bucket.plusSeconds(60))).get(0).count());
+    }
+
     @Test
     void reDeliveryOfTheSameMessageIsOneRow() throws Exception {
         String tenant = uniq("t");

@@ -1,35 +1,80 @@
 package io.drover.telemetry;
 
+import io.drover.persistence.Rollup;
 import io.drover.persistence.RollupWindow;
 import io.drover.persistence.TelemetrySample;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.Iterator;
-import java.util.LinkedHashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
 /**
  * This node's view of the rollup windows its writes touched (see docs/telemetry.md). A minute window
- * is recomputed from the raw rows once it has closed (plus {@code grace}), its durable pending mark is
- * older than the clear margin, and none of this node's writes into it is still in flight. The first
- * write of a window on this node carries the durable mark; later writes do not need to, because this
- * node recomputes after them anyway. An hour is recomputed {@code margin} after its last minute changed.
+ * is stored once it has closed (plus {@code grace}), its durable pending mark is older than the clear
+ * margin, and none of this node's writes into it is still in flight. The first write of a window on this
+ * node carries the durable mark; later writes do not need to, because this node stores the window after
+ * them anyway. An hour is recomputed {@code margin} after its last minute changed.
+ *
+ * <p>Each tracked minute also folds the numeric samples this node wrote into it, in the order they were
+ * submitted, so the window can be stored without reading its raw rows back ({@link Due#fold}). The fold is
+ * <em>exact</em> only if every sample came in time order (a sample at or before the window's last one may
+ * be a re-delivery, which would count twice) and every write of it succeeded; otherwise the window is
+ * recomputed from the raw rows. Whether another writer wrote into the window too is decided by the store
+ * (the writers of its mark, {@link io.drover.persistence.TelemetryStore#fold}).
  *
  * <p>Bounded by {@code maxWindows}: a window that does not fit is not tracked here, its writes then
- * always carry the durable mark and the sweeper recomputes it. Thread-safe (one lock; short sections).
+ * always carry the durable mark (as unfolded) and the sweeper recomputes it. Thread-safe (one lock; short
+ * sections).
  */
 final class RollupTracker {
 
     private static final class Window {
         int inFlight;
         long dueMs;
+        boolean exact = true;
+        long count;
+        double min;
+        double max;
+        double sum;
+        double first;
+        Instant firstTs;
+        double last;
+        Instant lastTs;
+
+        void add(TelemetrySample s) {
+            double v = s.number();
+            if (count == 0) {
+                min = v;
+                max = v;
+                first = v;
+                firstTs = s.ts();
+            } else if (!s.ts().isAfter(lastTs)) {
+                exact = false;
+                return;
+            } else {
+                min = Math.min(min, v);
+                max = Math.max(max, v);
+            }
+            count++;
+            sum += v;
+            last = v;
+            lastTs = s.ts();
+        }
     }
 
-    /** What a write needs: the windows it touches, and those whose durable mark it must carry. */
-    record Begun(Set<RollupWindow> touched, List<RollupWindow> marks) {}
+    /**
+     * What a write needs: the windows it touches (tracked here), the new ones whose durable mark it carries as
+     * folded by this node, and those it marks as unfolded (no room in the tracker).
+     */
+    record Begun(Set<RollupWindow> touched, List<RollupWindow> folded, List<RollupWindow> unfolded) {}
+
+    /** A window to store now: {@code fold} is this node's exact rollup of it, or null (recompute it). */
+    record Due(RollupWindow window, Rollup fold) {}
 
     private final long graceMs;
     private final long marginMs;
@@ -44,38 +89,55 @@ final class RollupTracker {
     }
 
     synchronized Begun begin(Collection<TelemetrySample> samples, long nowMs) {
-        Set<RollupWindow> touched = new LinkedHashSet<>();
+        Map<RollupWindow, Window> batch = new LinkedHashMap<>(); // null value: not tracked
+        List<RollupWindow> folded = new ArrayList<>();
+        List<RollupWindow> unfolded = new ArrayList<>();
         for (TelemetrySample s : samples) {
-            if (s.numeric()) {
-                touched.add(RollupWindow.minuteOf(s));
+            if (!s.numeric()) {
+                continue;
             }
-        }
-        List<RollupWindow> marks = new ArrayList<>();
-        Set<RollupWindow> tracked = new LinkedHashSet<>();
-        for (RollupWindow w : touched) {
-            Window st = minutes.get(w);
-            if (st == null) {
-                marks.add(w);
-                if (minutes.size() + hours.size() >= maxWindows) {
-                    continue;
+            RollupWindow w = RollupWindow.minuteOf(s);
+            Window st = batch.get(w);
+            if (st == null && !batch.containsKey(w)) {
+                st = minutes.get(w);
+                if (st == null) {
+                    if (minutes.size() + hours.size() >= maxWindows) {
+                        unfolded.add(w);
+                        batch.put(w, null);
+                        continue;
+                    }
+                    st = new Window();
+                    // The mark is written now; clearing it works once the read starts margin after it.
+                    st.dueMs = Math.max(w.end().toEpochMilli() + graceMs, nowMs + marginMs + 1000);
+                    minutes.put(w, st);
+                    folded.add(w);
                 }
-                st = new Window();
-                // The mark is written now; clearing it works once the read starts margin after it.
-                st.dueMs = Math.max(w.end().toEpochMilli() + graceMs, nowMs + marginMs + 1000);
-                minutes.put(w, st);
+                st.inFlight++;
+                batch.put(w, st);
             }
-            st.inFlight++;
-            tracked.add(w);
+            if (st != null) {
+                st.add(s);
+            }
         }
-        return new Begun(tracked, marks);
+        Set<RollupWindow> touched = new java.util.HashSet<>();
+        batch.forEach((w, st) -> {
+            if (st != null) {
+                touched.add(w);
+            }
+        });
+        return new Begun(touched, folded, unfolded);
     }
 
-    /** A write finished (either way): its windows can be recomputed once due. */
-    synchronized void end(Set<RollupWindow> touched) {
+    /**
+     * A write finished: its windows can be stored once due. A failed write may have stored some of its samples,
+     * so its windows' folds are no longer exact.
+     */
+    synchronized void end(Set<RollupWindow> touched, boolean ok) {
         for (RollupWindow w : touched) {
             Window st = minutes.get(w);
             if (st != null) {
                 st.inFlight--;
+                st.exact &= ok;
             }
         }
     }
@@ -87,14 +149,17 @@ final class RollupTracker {
         }
     }
 
-    /** Removes and returns up to {@code max} windows ready to be recomputed (minutes first). */
-    synchronized List<RollupWindow> due(long nowMs, int max) {
-        List<RollupWindow> out = new ArrayList<>();
+    /** Removes and returns up to {@code max} windows ready to be stored (minutes first). */
+    synchronized List<Due> due(long nowMs, int max) {
+        List<Due> out = new ArrayList<>();
         Iterator<Map.Entry<RollupWindow, Window>> it = minutes.entrySet().iterator();
         while (it.hasNext() && out.size() < max) {
             Map.Entry<RollupWindow, Window> e = it.next();
-            if (e.getValue().inFlight == 0 && e.getValue().dueMs <= nowMs) {
-                out.add(e.getKey());
+            Window st = e.getValue();
+            if (st.inFlight == 0 && st.dueMs <= nowMs) {
+                RollupWindow w = e.getKey();
+                out.add(new Due(w, st.exact && st.count > 0 ? new Rollup(w.bucket(), st.count, st.min, st.max, st.sum,
+                        st.first, st.firstTs, st.last, st.lastTs) : null));
                 it.remove();
             }
         }
@@ -102,7 +167,7 @@ final class RollupTracker {
         while (hi.hasNext() && out.size() < max) {
             Map.Entry<RollupWindow, Long> e = hi.next();
             if (e.getValue() <= nowMs) {
-                out.add(e.getKey());
+                out.add(new Due(e.getKey(), null));
                 hi.remove();
             }
         }

@@ -87,6 +87,9 @@ public final class TelemetryHub {
     private final Gauge queueDepth;
     private final Counter refused;
     private final Counter recomputed;
+    /** This hub incarnation's name in the writers of the rollup marks it folds (V008): a restart is a new writer. */
+    private final String writerId = "hub-" + java.util.UUID.randomUUID();
+    private final java.util.concurrent.atomic.AtomicLong folded = new java.util.concurrent.atomic.AtomicLong();
 
     /** Starts the streams; stop them with {@link #drain} (the node does so in coordinated shutdown). */
     public TelemetryHub(ActorSystem<?> system, TelemetryStore store, TelemetrySettings settings,
@@ -113,7 +116,8 @@ public final class TelemetryHub {
         this.refused = Counter.builder().name("drover_telemetry_refused_total")
                 .help("Telemetry messages refused because the writer queue was full").register(registry);
         this.recomputed = Counter.builder().name("drover_telemetry_rollups_recomputed_total")
-                .help("Rollup windows recomputed, by resolution, trigger and outcome")
+                .help("Rollup windows stored, by resolution, trigger and outcome (folded: from this node's in-memory fold, "
+                        + "ok: recomputed from the stored rows)")
                 .labelNames("resolution", "trigger", "outcome").register(registry);
         Gauge tracked = Gauge.builder().name("drover_telemetry_rollup_windows_tracked")
                 .help("Rollup windows this node will recompute when due").register(registry);
@@ -138,7 +142,7 @@ public final class TelemetryHub {
                     tracked.set(tracker.size());
                     return tracker.due(clock.millis(), 1000);
                 })
-                .mapAsyncUnordered(r.parallelism(), w -> recompute(w, "tracker"))
+                .mapAsyncUnordered(r.parallelism(), this::storeDue)
                 .viaMat(KillSwitches.single(), Keep.right())
                 .to(Sink.ignore())
                 .run(system));
@@ -180,13 +184,13 @@ public final class TelemetryHub {
         // the messages' acknowledgements wait meanwhile, which is the backpressure the devices feel.
         CompletionStage<Void> written = Stages.direct(Patterns.retry(() -> {
             try {
-                return store.write(all, begun.marks());
+                return store.write(all, begun.folded(), begun.unfolded(), writerId);
             } catch (RuntimeException e) {
                 return CompletableFuture.failedFuture(e);
             }
         }, Math.max(0, writeAttempts - 1), writeBackoff, writeBackoff.multipliedBy(8), 0.2, system)); // retries after the first
         return written.handle((ok, err) -> {
-            tracker.end(begun.touched());
+            tracker.end(begun.touched(), err == null);
             List<Stored> out = err == null ? new ArrayList<>(batch.size()) : List.of();
             for (Pending p : batch) {
                 if (err == null) {
@@ -198,6 +202,32 @@ public final class TelemetryHub {
                 }
             }
             return out;
+        });
+    }
+
+    /** A due window: its exact fold if the tracker has one (the store still recomputes if others wrote), else recompute. */
+    private CompletionStage<Done> storeDue(RollupTracker.Due due) {
+        if (due.fold() == null) {
+            return recompute(due.window(), "tracker");
+        }
+        CompletionStage<TelemetryStore.Folded> f;
+        try {
+            f = store.fold(due.window(), due.fold(), writerId);
+        } catch (RuntimeException e) {
+            f = CompletableFuture.failedFuture(e);
+        }
+        return f.handle((r, err) -> {
+            if (err != null) {
+                recomputed.labelValues("minute", "tracker", "failed").inc();
+                log.debug("Rollup {} not stored: {}", due.window(), err.toString());
+            } else {
+                if (r.folded()) {
+                    folded.incrementAndGet();
+                }
+                recomputed.labelValues("minute", "tracker", r.folded() ? "folded" : "ok").inc();
+                r.hour().ifPresent(h -> tracker.hourChanged(h, clock.millis()));
+            }
+            return Done.getInstance();
         });
     }
 
@@ -309,6 +339,11 @@ public final class TelemetryHub {
     /** The payload rules every edge shares (MQTT and HTTP). */
     public TelemetryCodec codec() {
         return codec;
+    }
+
+    /** Minute windows this hub stored from its in-memory fold, without reading their rows back (tests, benchmarks). */
+    public long foldedWindows() {
+        return folded.get();
     }
 
     /** Windows this node still has to recompute (for tests and metrics). */

@@ -83,6 +83,7 @@ public final class CassandraTelemetryStore implements TelemetryStore {
             "bool", "json", "received_at", "[ttl]");
     private final PreparedStatement markMinute;
     private final PreparedStatement markHour;
+    private final PreparedStatement selectMark;
     private final PreparedStatement insertLatest;
     private final PreparedStatement selectRawDesc;
     private final PreparedStatement selectRawAsc;
@@ -141,10 +142,12 @@ public final class CassandraTelemetryStore implements TelemetryStore {
         if (!rawVars.equals(RAW_POSITIONS)) { // bindRaw binds by position
             throw new IllegalStateException("telemetry_raw insert variables " + rawVars + ", bindRaw expects " + RAW_POSITIONS);
         }
-        markMinute = session.prepare("UPDATE " + ks + ".telemetry_rollup_1m USING TTL ? SET pending_at = ? "
+        markMinute = session.prepare("UPDATE " + ks + ".telemetry_rollup_1m USING TTL ? SET pending_at = ?, writers = writers + ? "
                 + "WHERE tenant_id = ? AND device_id = ? AND day = ? AND key = ? AND bucket = ?");
         markHour = session.prepare("UPDATE " + ks + ".telemetry_rollup_1h USING TTL ? SET pending_at = ? "
                 + "WHERE tenant_id = ? AND device_id = ? AND month = ? AND key = ? AND bucket = ?");
+        selectMark = session.prepare("SELECT writers, count FROM " + ks + ".telemetry_rollup_1m WHERE tenant_id = ? AND "
+                + "device_id = ? AND day = ? AND key = ? AND bucket = ?");
         insertLatest = session.prepare("INSERT INTO " + ks + ".telemetry_latest (tenant_id, device_id, key, ts, num, str, "
                 + "bool, json, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) USING TIMESTAMP ?");
         String raw = "SELECT key, ts, num, str, bool, json, received_at FROM " + ks + ".telemetry_raw "
@@ -188,16 +191,25 @@ public final class CassandraTelemetryStore implements TelemetryStore {
 
     @Override
     public CompletionStage<Void> write(List<TelemetrySample> samples, Collection<RollupWindow> newWindows) {
+        return write(samples, List.of(), newWindows, null);
+    }
+
+    @Override
+    public CompletionStage<Void> write(List<TelemetrySample> samples, Collection<RollupWindow> folded,
+            Collection<RollupWindow> unfolded, String writer) {
         Map<String, CompletableFuture<Retention>> byTenant = new HashMap<>();
         for (TelemetrySample s : samples) {
             byTenant.computeIfAbsent(s.tenantId(), t -> retention.of(t).toCompletableFuture());
         }
         return CompletableFuture.allOf(byTenant.values().toArray(CompletableFuture[]::new))
-                .thenCompose(x -> writeResolved(samples, newWindows, t -> byTenant.get(t).join()));
+                .thenCompose(x -> writeResolved(samples, folded, unfolded, writer, t -> byTenant.get(t).join()));
     }
 
-    private CompletionStage<Void> writeResolved(List<TelemetrySample> samples, Collection<RollupWindow> newWindows,
-            java.util.function.Function<String, Retention> retentionOf) {
+    /** A mark's writer when no fold saw the write's samples (V008): {@link #fold} then always recomputes. */
+    private static final Set<String> UNFOLDED = Set.of("-");
+
+    private CompletionStage<Void> writeResolved(List<TelemetrySample> samples, Collection<RollupWindow> folded,
+            Collection<RollupWindow> unfolded, String writer, java.util.function.Function<String, Retention> retentionOf) {
         long now = clock.millis();
         Map<String, List<BatchableStatement<?>>> byPartition = new LinkedHashMap<>();
         Map<String, Map<String, TelemetrySample>> latestByDevice = new LinkedHashMap<>();
@@ -208,11 +220,15 @@ public final class CassandraTelemetryStore implements TelemetryStore {
             latestByDevice.computeIfAbsent(s.tenantId() + '\u0000' + s.deviceId(), k -> new LinkedHashMap<>())
                     .merge(s.key(), s, (a, b) -> b.ts().isAfter(a.ts()) ? b : a);
         }
-        for (RollupWindow w : newWindows) {
-            Retention r = retentionOf.apply(w.tenantId());
-            byPartition.computeIfAbsent(w.tenantId() + '\u0000' + w.deviceId() + '\u0000' + dayOf(w.bucket()),
-                    k -> new ArrayList<>()).add(markMinute.bind(ttl(r.rollup1mDays(), w.bucket(), now), now,
-                    w.tenantId(), w.deviceId(), dayOf(w.bucket()), w.key(), w.bucket()));
+        Set<String> mine = writer == null ? UNFOLDED : Set.of(writer);
+        for (int i = 0; i < 2; i++) {
+            Set<String> by = i == 0 ? mine : UNFOLDED;
+            for (RollupWindow w : i == 0 ? folded : unfolded) {
+                Retention r = retentionOf.apply(w.tenantId());
+                byPartition.computeIfAbsent(w.tenantId() + '\u0000' + w.deviceId() + '\u0000' + dayOf(w.bucket()),
+                        k -> new ArrayList<>()).add(markMinute.bind(ttl(r.rollup1mDays(), w.bucket(), now), now, by,
+                        w.tenantId(), w.deviceId(), dayOf(w.bucket()), w.key(), w.bucket()));
+            }
         }
         List<List<BatchableStatement<?>>> partitions = new ArrayList<>(byPartition.values());
         List<TelemetrySample> checkpointed = new ArrayList<>();
@@ -607,10 +623,7 @@ public final class CassandraTelemetryStore implements TelemetryStore {
 
     /** From the raw rows; marks the hour pending (before clearing the minute) and completes with it. */
     private CompletionStage<Optional<RollupWindow>> recomputeMinute(RollupWindow w, Retention r, long readStart) {
-        long now = readStart / 1000;
         int day = dayOf(w.bucket());
-        int ttl = ttl(r.rollup1mDays(), w.bucket(), now);
-        RollupWindow hour = w.hour();
         return session.executeAsync(selectMinuteSource.bind(w.tenantId(), w.deviceId(), day, w.key(), w.bucket(), w.end()))
                 .thenCompose(rs -> allRows(rs, new ArrayList<>()))
                 .thenCompose(rows -> {
@@ -620,13 +633,46 @@ public final class CassandraTelemetryStore implements TelemetryStore {
                             agg = Rollup.merge(agg, Rollup.single(w.bucket(), row.getInstant("ts"), row.getDouble("num")));
                         }
                     }
-                    Rollup result = agg;
-                    CompletionStage<?> markedHour = result == null ? CompletableFuture.completedFuture(null)
-                            : session.executeAsync(markHour.bind(ttl(r.rollup1hDays(), hour.bucket(), now), now,
-                                    w.tenantId(), w.deviceId(), monthOf(hour.bucket()), w.key(), hour.bucket()));
-                    return markedHour.thenCompose(x -> writeRecomputed(writeMinute, clearMinute, result, w, day, ttl, readStart))
-                            .thenApply(x -> result == null ? Optional.<RollupWindow>empty() : Optional.of(hour));
+                    return storeMinute(w, r, agg, readStart, readStart);
                 });
+    }
+
+    /**
+     * A minute's aggregates written at {@code writeTs}, its hour marked pending first (when there is an aggregate),
+     * the minute's mark cleared at {@code readStart} − margin; completes with the hour marked.
+     */
+    private CompletionStage<Optional<RollupWindow>> storeMinute(RollupWindow w, Retention r, Rollup result, long writeTs,
+            long readStart) {
+        long now = readStart / 1000;
+        RollupWindow hour = w.hour();
+        CompletionStage<?> markedHour = result == null ? CompletableFuture.completedFuture(null)
+                : session.executeAsync(markHour.bind(ttl(r.rollup1hDays(), hour.bucket(), now), now,
+                        w.tenantId(), w.deviceId(), monthOf(hour.bucket()), w.key(), hour.bucket()));
+        return markedHour.thenCompose(x -> writeRecomputed(writeMinute, clearMinute, result, w, dayOf(w.bucket()),
+                        ttl(r.rollup1mDays(), w.bucket(), now), writeTs, readStart))
+                .thenApply(x -> result == null ? Optional.<RollupWindow>empty() : Optional.of(hour));
+    }
+
+    /**
+     * Reads the minute's mark row: {@code agg} is written only if {@code writer} is the window's only writer and no
+     * aggregate is stored, {@code USING TIMESTAMP} = the window's end, so a recomputation (always later) wins over
+     * it; otherwise the window is recomputed. One single-row read instead of reading every raw row back.
+     */
+    @Override
+    public CompletionStage<Folded> fold(RollupWindow w, Rollup agg, String writer) {
+        long readStart = clock.millis() * 1000;
+        return retention.of(w.tenantId()).thenCompose(r -> session.executeAsync(selectMark.bind(w.tenantId(),
+                        w.deviceId(), dayOf(w.bucket()), w.key(), w.bucket()))
+                .thenCompose(rs -> {
+                    Row row = rs.one();
+                    boolean alone = row != null && row.isNull("count")
+                            && row.getSet("writers", String.class).equals(Set.of(writer));
+                    if (!alone) {
+                        return recomputeMinute(w, r, readStart).thenApply(h -> new Folded(h, false));
+                    }
+                    return storeMinute(w, r, agg.withBucket(w.bucket()), micros(w.end()), readStart)
+                            .thenApply(h -> new Folded(h, true));
+                }));
     }
 
     /** From the hour's 1 m rows. */
@@ -643,7 +689,7 @@ public final class CassandraTelemetryStore implements TelemetryStore {
                         }
                     }
                     return writeRecomputed(writeHour, clearHour, agg == null ? null : agg.withBucket(w.bucket()), w,
-                            monthOf(w.bucket()), ttl, readStart);
+                            monthOf(w.bucket()), ttl, readStart, readStart);
                 });
     }
 
@@ -652,10 +698,10 @@ public final class CassandraTelemetryStore implements TelemetryStore {
      * mark cleared at that time minus the margin (a mark from a write still in flight during the read survives).
      */
     private CompletionStage<AsyncResultSet> writeRecomputed(PreparedStatement write, PreparedStatement clear, Rollup agg,
-            RollupWindow w, int partition, int ttl, long readStart) {
+            RollupWindow w, int partition, int ttl, long writeTs, long readStart) {
         BatchStatementBuilder b = BatchStatement.builder(BatchType.UNLOGGED);
         if (agg != null) {
-            b.addStatement(write.bind(ttl, readStart, agg.count(), agg.min(), agg.max(), agg.sum(), agg.first(),
+            b.addStatement(write.bind(ttl, writeTs, agg.count(), agg.min(), agg.max(), agg.sum(), agg.first(),
                     agg.firstTs(), agg.last(), agg.lastTs(), w.tenantId(), w.deviceId(), partition, w.key(), w.bucket()));
         }
         b.addStatement(clear.bind(ttl, readStart - markMarginMicros, w.tenantId(), w.deviceId(), partition, w.key(),
