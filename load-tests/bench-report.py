@@ -208,13 +208,14 @@ writer_ratios = []
 if os.path.exists(path):
     text = open(path).read()
     w("`load-tests/telemetry-bench.sh` against the same Cassandra (1,000 devices, 4 numeric keys a message): the "
-      "baseline sends each message's rows as one unlogged batch with 256 requests in flight; the writer is "
-      "`TelemetryHub.submit` (batches by replica, see docs/telemetry.md).")
+      "baseline writes each message's telemetry_msg row (the writer's layout, V009) as one statement with 256 requests "
+      "in flight; the writer is `TelemetryHub.submit` (batches by replica, see docs/telemetry.md). Rates are in values "
+      "(4 a message).")
     w("")
-    w("| round | raw driver rows/s | Drover writer rows/s | ratio |")
+    w("| round | raw driver values/s | Drover writer values/s | ratio |")
     w("| --- | --- | --- | --- |")
-    raw = dict(re.findall(r"round (\d+): raw driver.*?([\d,]+) rows/s", text))
-    wr = dict(re.findall(r"round (\d+): Drover writer.*?([\d,]+) rows/s", text))
+    raw = dict(re.findall(r"round (\d+): raw driver.*?([\d,]+) values/s", text))
+    wr = dict(re.findall(r"round (\d+): Drover writer.*?([\d,]+) values/s", text))
     for k in sorted(raw, key=int):
         if k in wr:
             a, b = float(raw[k].replace(",", "")), float(wr[k].replace(",", ""))

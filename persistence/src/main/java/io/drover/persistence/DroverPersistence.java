@@ -48,7 +48,24 @@ public final class DroverPersistence {
         this.ruleErrors = new io.drover.persistence.cassandra.CassandraRuleErrorStore(session, settings.keyspace());
         this.idempotency = new io.drover.persistence.cassandra.CassandraIdempotencyStore(session, settings.keyspace());
         this.telemetry = new io.drover.persistence.cassandra.CassandraTelemetryStore(session, settings.keyspace(), retention,
-                config.getDuration("drover.persistence.rollup-mark-margin"), java.time.Clock.systemUTC());
+                config.getDuration("drover.persistence.rollup-mark-margin"),
+                config.getDuration("drover.persistence.latest.refresh"), config.getInt("drover.persistence.latest.max-tracked"),
+                config.getInt("drover.persistence.latest.scan-rows"), legacyReads(config), java.time.Clock.systemUTC());
+    }
+
+    /** drover.persistence.legacy-raw-reads: auto (null: while telemetry_raw has rows), on or off. */
+    private static Boolean legacyReads(com.typesafe.config.Config config) {
+        String v = config.getString("drover.persistence.legacy-raw-reads");
+        switch (v) {
+            case "auto":
+                return null;
+            case "on":
+                return true;
+            case "off":
+                return false;
+            default:
+                throw new IllegalArgumentException("drover.persistence.legacy-raw-reads: auto, on or off, not " + v);
+        }
     }
 
     public static DroverPersistence init(ActorSystem<?> system) {

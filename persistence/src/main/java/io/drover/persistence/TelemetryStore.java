@@ -42,7 +42,10 @@ public interface TelemetryStore {
                 .thenApply(page -> page.series().getOrDefault(key, List.of()));
     }
 
-    /** Stored rollups of one key at one resolution with bucket in [from, to), oldest first. */
+    /**
+     * Rollups of one key at one resolution with bucket in [from, to), oldest first: the stored ones, and an hour that
+     * is still open (or has just closed, and may not be stored yet) merged from its stored minutes.
+     */
     CompletionStage<List<Rollup>> readRollups(String tenantId, String deviceId, String key,
             RollupWindow.Resolution resolution, Instant from, Instant to);
 

@@ -137,6 +137,144 @@ class TelemetryStoreTest {
                 bucket.plusSeconds(60))).get(0).count());
     }
 
+    private static long count(String table, String tenant, String device, Instant ts) {
+        return session.execute("SELECT count(*) FROM " + CassandraExtension.TEST_KEYSPACE + "." + table
+                + " WHERE tenant_id = ? AND device_id = ? AND day = ?", tenant, device, RollupWindow.dayOf(ts)).one()
+                .getLong(0);
+    }
+
+    @Test
+    void aMessageIsOneRowWithEachValueAsACellAndEachKeyReadsBackAlone() throws Exception {
+        String tenant = uniq("m");
+        Instant t0 = Instant.now().minus(Duration.ofHours(2)).truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+        Instant now = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS); // a CQL timestamp's precision
+        List<TelemetrySample> first = List.of(TelemetrySample.number(tenant, "d1", "n", t0, 1.5, now),
+                new TelemetrySample(tenant, "d1", "s", t0, null, "on", null, null, now),
+                new TelemetrySample(tenant, "d1", "b", t0, null, null, false, null, now),
+                new TelemetrySample(tenant, "d1", "j", t0, null, null, null, "{\"a\":[1,2]}", now),
+                new TelemetrySample(tenant, "d1", "rare", t0, null, "once", null, null, now));
+        await(store.write(first, List.of()));
+        for (int i = 1; i <= 60; i++) { // 60 more messages without "rare"
+            await(store.write(List.of(TelemetrySample.number(tenant, "d1", "n", t0.plusSeconds(i), i, now)), List.of()));
+        }
+        assertEquals(61, count("telemetry_msg", tenant, "d1", t0), "one row per message, whatever its keys");
+        assertEquals(0, count("telemetry_raw", tenant, "d1", t0), "the layout before V009 gets no writes");
+        Instant from = t0.minusSeconds(1);
+        Instant to = t0.plusSeconds(100);
+        assertEquals(first.get(0), one(store.read(tenant, "d1", "n", from, t0.plusMillis(1), 10)));
+        assertEquals(first.get(1), one(store.read(tenant, "d1", "s", from, to, 10)));
+        assertEquals(first.get(2), one(store.read(tenant, "d1", "b", from, to, 10)));
+        assertEquals(first.get(3), one(store.read(tenant, "d1", "j", from, to, 10)));
+        // limits count the key's samples, not rows: the one "rare" sample is under 60 newer rows without it
+        assertEquals(first.get(4), one(store.read(tenant, "d1", "rare", from, to, 1)));
+        assertEquals(61, await(store.read(tenant, "d1", "n", from, to, 1000)).size());
+        // a client that sends one key as two types at one time: numbers come first (V009)
+        await(store.write(List.of(new TelemetrySample(tenant, "d1", "n", t0, null, "text", null, null, now)), List.of()));
+        assertEquals(1.5, one(store.read(tenant, "d1", "n", from, t0.plusMillis(1), 10)).number());
+    }
+
+    private static TelemetrySample one(CompletionStage<List<TelemetrySample>> read) throws Exception {
+        List<TelemetrySample> l = await(read);
+        assertEquals(1, l.size(), "samples: " + l);
+        return l.get(0);
+    }
+
+    /**
+     * Until the raw retention has passed after an upgrade, telemetry_raw (the layout before V009) holds samples the
+     * new layout does not: raw reads, recomputed rollups and latest values merge it in, and a sample in both counts once.
+     */
+    @Test
+    void rowsOfTheLayoutBeforeV009AreMergedIntoReadsRollupsAndLatestValues() throws Exception {
+        String tenant = uniq("l");
+        Instant bucket = Instant.now().minus(Duration.ofHours(1)).truncatedTo(java.time.temporal.ChronoUnit.MINUTES);
+        String insert = "INSERT INTO " + CassandraExtension.TEST_KEYSPACE + ".telemetry_raw (tenant_id, device_id, day, "
+                + "key, ts, num, received_at) VALUES (?, 'd1', ?, ?, ?, ?, ?)";
+        int day = RollupWindow.dayOf(bucket);
+        session.execute(insert, tenant, day, "k", bucket.plusSeconds(1), 1.0, bucket);
+        session.execute(insert, tenant, day, "k", bucket.plusSeconds(2), 2.0, bucket);
+        session.execute(insert, tenant, day, "x", bucket.plusSeconds(40), 40.0, bucket); // only in the old layout
+        CassandraTelemetryStore legacy = TestStores.telemetry(session, CassandraExtension.TEST_KEYSPACE, 1000, null);
+        CassandraTelemetryStore newOnly = TestStores.telemetry(session, CassandraExtension.TEST_KEYSPACE, 1000, false);
+        // the sample at +2 s again (re-delivered across the upgrade), one at +3 s, an older "x" than the old layout's
+        await(legacy.write(List.of(TelemetrySample.number(tenant, "d1", "k", bucket.plusSeconds(2), 2, bucket),
+                TelemetrySample.number(tenant, "d1", "x", bucket.plusSeconds(3), 3, bucket)), List.of()));
+        await(legacy.write(List.of(TelemetrySample.number(tenant, "d1", "k", bucket.plusSeconds(3), 3, bucket)), List.of()));
+        Instant to = bucket.plusSeconds(60);
+        assertEquals(List.of(3.0, 2.0, 1.0), await(legacy.read(tenant, "d1", "k", bucket, to, 10)).stream()
+                .map(TelemetrySample::number).toList(), "auto: telemetry_raw has rows, so it is read too");
+        assertEquals(List.of(3.0, 2.0), await(newOnly.read(tenant, "d1", "k", bucket, to, 10)).stream()
+                .map(TelemetrySample::number).toList());
+        assertEquals(List.of(3.0), await(legacy.read(tenant, "d1", "k", bucket, to, 1)).stream()
+                .map(TelemetrySample::number).toList());
+        TelemetryStore.RawPage asc = await(legacy.readRaw(new TelemetryStore.RawQuery(tenant, "d1", List.of("k"), bucket,
+                to, true, 2, Optional.empty())));
+        assertEquals(List.of(1.0, 2.0), asc.series().get("k").stream().map(TelemetrySample::number).toList());
+        assertEquals(List.of(3.0), await(legacy.readRaw(new TelemetryStore.RawQuery(tenant, "d1", List.of("k"), bucket,
+                to, true, 2, asc.nextCursor()))).series().get("k").stream().map(TelemetrySample::number).toList());
+
+        await(legacy.recompute(RollupWindow.minuteOf(TelemetrySample.number(tenant, "d1", "k", bucket, 0, bucket))));
+        Rollup minute = await(legacy.readRollups(tenant, "d1", "k", RollupWindow.Resolution.MINUTE, bucket, to)).get(0);
+        assertEquals(3, minute.count(), "the sample in both layouts counts once");
+        assertEquals(6.0, minute.sum());
+
+        assertEquals(40.0, await(legacy.latest(tenant, "d1", Set.of("x"))).get("x").number(),
+                "the old layout's newer value");
+        assertEquals(3.0, await(newOnly.latest(tenant, "d1", Set.of("x"))).get("x").number());
+        assertEquals(3.0, await(legacy.latest(tenant, "d1", Set.of("k"))).get("k").number());
+    }
+
+    /**
+     * A key the device sends rarely: its newest sample waits for its checkpoint while messages without it go by, and
+     * is checkpointed once half the latest scan's row budget has passed, so the scan never needs more rows than that.
+     */
+    @Test
+    void aRarelySentKeysWaitingValueIsCheckpointedBeforeTheLatestScanWouldMissIt() throws Exception {
+        String tenant = uniq("r");
+        CassandraTelemetryStore small = TestStores.telemetry(session, CassandraExtension.TEST_KEYSPACE, 20, false);
+        Instant t0 = Instant.now().minus(Duration.ofMinutes(30));
+        Instant now = Instant.now();
+        await(small.write(List.of(TelemetrySample.number(tenant, "d1", "r", t0, 1, now)), List.of()));
+        await(small.write(List.of(TelemetrySample.number(tenant, "d1", "r", t0.plusSeconds(1), 2, now)), List.of()));
+        for (int i = 2; i < 12; i++) {
+            await(small.write(List.of(TelemetrySample.number(tenant, "d1", "n", t0.plusSeconds(i), i, now)), List.of()));
+            if (i == 5) {
+                assertEquals(1.0, checkpoint(tenant, "r"), "waiting: the checkpoint still holds the first value");
+                assertEquals(2.0, await(small.latest(tenant, "d1", Set.of("r"))).get("r").number(), "found by the scan");
+            }
+        }
+        assertEquals(2.0, checkpoint(tenant, "r"), "checkpointed after 10 (20 / 2) messages without it");
+        for (int i = 12; i < 40; i++) {
+            await(small.write(List.of(TelemetrySample.number(tenant, "d1", "n", t0.plusSeconds(i), i, now)), List.of()));
+        }
+        long before = small.latestQueries();
+        assertEquals(2.0, await(small.latest(tenant, "d1", Set.of("r"))).get("r").number());
+        assertTrue(small.latestQueries() - before <= 4, "the checkpoints and at most 20 rows (of one or two days)");
+    }
+
+    /**
+     * The hub stores an hour once, after it has closed; until then (and for a while after) a query computes it from its
+     * stored minutes, so an hour in progress is as current as its minutes and a stale stored row of it is not shown.
+     */
+    @Test
+    void anHourInProgressIsMergedFromItsStoredMinutes() throws Exception {
+        String tenant = uniq("h");
+        Instant hour = Instant.now().minus(Duration.ofMinutes(3)).truncatedTo(java.time.temporal.ChronoUnit.HOURS);
+        TelemetrySample a = TelemetrySample.number(tenant, "d1", "v", hour.plusSeconds(10), 4, hour);
+        TelemetrySample b = TelemetrySample.number(tenant, "d1", "v", hour.plusSeconds(70), 6, hour);
+        await(store.write(List.of(a), List.of(RollupWindow.minuteOf(a))));
+        RollupWindow h = await(store.recompute(RollupWindow.minuteOf(a))).orElseThrow();
+        await(store.recompute(h)); // an hour row stored early, holding the first minute only
+        await(store.write(List.of(b), List.of(RollupWindow.minuteOf(b))));
+        await(store.recompute(RollupWindow.minuteOf(b)));
+        assertEquals(1, session.execute("SELECT count FROM " + CassandraExtension.TEST_KEYSPACE + ".telemetry_rollup_1h "
+                + "WHERE tenant_id = ? AND device_id = 'd1' AND month = ? AND key = 'v' AND bucket = ?", tenant,
+                RollupWindow.monthOf(hour), hour).one().getLong(0), "the stored row is behind");
+        List<Rollup> hours = await(store.readRollups(tenant, "d1", "v", RollupWindow.Resolution.HOUR,
+                hour.minus(Duration.ofHours(1)), hour.plus(Duration.ofHours(3))));
+        assertEquals(1, hours.size(), "one hour, none for the hours without minutes: " + hours);
+        assertEquals(Rollup.of(hour, List.of(a, b)), hours.get(0));
+    }
+
     @Test
     void reDeliveryOfTheSameMessageIsOneRow() throws Exception {
         String tenant = uniq("t");

@@ -18,7 +18,9 @@ import java.util.Set;
  * is stored once it has closed (plus {@code grace}), its durable pending mark is older than the clear
  * margin, and none of this node's writes into it is still in flight. The first write of a window on this
  * node carries the durable mark; later writes do not need to, because this node stores the window after
- * them anyway. An hour is recomputed {@code margin} after its last minute changed.
+ * them anyway. An hour is recomputed once it has closed (plus {@code grace}) and {@code margin} after its last
+ * minute changed: once an hour, not once a minute (queries compute an hour that is still open from its minutes,
+ * {@link io.drover.persistence.TelemetryStore#readRollups}).
  *
  * <p>Each tracked minute also folds the numeric samples this node wrote into it, in the order they were
  * submitted, so the window can be stored without reading its raw rows back ({@link Due#fold}). The fold is
@@ -142,10 +144,10 @@ final class RollupTracker {
         }
     }
 
-    /** A minute of this hour changed: recompute the hour once no more minute changes for a margin. */
+    /** A minute of this hour changed: recompute the hour once it has closed and no minute changed for a margin. */
     synchronized void hourChanged(RollupWindow hour, long nowMs) {
         if (hours.containsKey(hour) || minutes.size() + hours.size() < maxWindows) {
-            hours.put(hour, nowMs + marginMs + 1000);
+            hours.put(hour, Math.max(nowMs, hour.end().toEpochMilli() + graceMs) + marginMs + 1000);
         }
     }
 

@@ -61,6 +61,23 @@ class RollupTrackerTest {
         }
     }
 
+    /** An hour is recomputed once, after it has closed, not after each of its minutes (queries merge it meanwhile). */
+    @Test
+    void anHourIsDueOnceItHasClosedNotAfterEachMinute() {
+        RollupTracker t = new RollupTracker(5_000, 15_000, 100);
+        RollupWindow hour = RollupWindow.minuteOf(v("d", 0, 1)).hour();
+        long end = hour.end().toEpochMilli();
+        for (int minute = 1; minute < 60; minute++) { // each minute of the hour stored, and the hour told
+            long now = T0.toEpochMilli() + minute * 60_000L + 6_000;
+            t.hourChanged(hour, now);
+            assertTrue(t.due(now + 17_000, 100).isEmpty(), "not recomputed after minute " + minute);
+        }
+        assertTrue(t.due(end + 5_000 + 15_000, 100).isEmpty(), "grace and margin after its end");
+        assertEquals(List.of(new RollupTracker.Due(hour, null)), t.due(end + 5_000 + 15_000 + 1_000, 100));
+        t.hourChanged(hour, end + 120_000); // a late minute after the hour was stored: the margin only
+        assertEquals(List.of(new RollupTracker.Due(hour, null)), t.due(end + 120_000 + 16_000, 100));
+    }
+
     @Test
     void windowsThatDoNotFitAreMarkedUnfolded() {
         RollupTracker t = new RollupTracker(0, 0, 1);

@@ -41,11 +41,13 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /**
- * {@link TelemetryStore} on the tables of V003/V004 (see docs/telemetry.md).
+ * {@link TelemetryStore} on the tables of V003/V004/V008/V009 (see docs/telemetry.md).
  *
- * <p>Writes: the raw rows of a (tenant, device, day) partition go together with the pending marks of
- * that day's new 1-minute windows (same partition key, so one atomic mutation), the latest values of a
- * device are written {@code USING TIMESTAMP} = sample time so an older sample never replaces a newer one.
+ * <p>Writes: a message is one telemetry_msg row (V009, each value a cell of the map of its type); the rows of a
+ * (tenant, device, day) partition go together with the pending marks of that day's new 1-minute windows (same
+ * partition key, so one atomic mutation), the latest values of a device are written {@code USING TIMESTAMP} = sample
+ * time so an older sample never replaces a newer one. telemetry_raw (V003, the layout before) is only read, merged
+ * by time, while it holds rows ({@link #legacyReads}).
  * TTL = the tenant's retention counted from the sample's time. Whole partitions whose replicas are the
  * same nodes share one unlogged batch (at most {@value #MAX_PARTITIONS} partitions, {@value #MAX_ROWS} rows
  * and ~{@value #MAX_BATCH_BYTES} bytes, under Cassandra's default batch warning thresholds): one request carries
@@ -78,9 +80,21 @@ public final class CassandraTelemetryStore implements TelemetryStore {
     private final RetentionPolicy retention;
     private final Clock clock;
     private final long markMarginMicros;
-    private final PreparedStatement insertRaw;
-    private static final List<String> RAW_POSITIONS = List.of("tenant_id", "device_id", "day", "key", "ts", "num", "str",
-            "bool", "json", "received_at", "[ttl]");
+    /** One message's row of telemetry_msg (V009): bound by position, {@link #MSG_POSITIONS}. */
+    private final PreparedStatement updateMsg;
+    private static final List<String> MSG_POSITIONS = List.of("[ttl]", "nums", "strs", "bools", "jsons", "received_at",
+            "tenant_id", "device_id", "day", "ts");
+    /**
+     * Whether reads also read telemetry_raw (V003, the layout before V009, no longer written): while it holds rows.
+     * Decided once at start ({@code null} = look: one single-row read).
+     */
+    private final boolean legacyReads;
+    private final PreparedStatement selectMsgKeyDesc;
+    private final PreparedStatement selectMsgKeyAsc;
+    private final PreparedStatement selectMsgMinuteSource;
+    private final PreparedStatement selectNewestMsg;
+    /** Rows {@link #latest} reads of one device at most, beyond its checkpoints (see {@link #checkpointNow}). */
+    private final int latestScanRows;
     private final PreparedStatement markMinute;
     private final PreparedStatement markHour;
     private final PreparedStatement selectMark;
@@ -102,6 +116,25 @@ public final class CassandraTelemetryStore implements TelemetryStore {
     /** What this node last wrote to a (tenant, device, key)'s row in telemetry_latest: when, and the sample's time. */
     private record Checkpoint(long writtenAt, long ts) {}
 
+    /** A key's newest sample not yet in its checkpoint, and its device's message count here when it was written. */
+    private record Waiting(TelemetrySample sample, long deviceSeq) {}
+
+    /** What this node knows of a device's latest values: its messages written here, when, and its waiting keys. */
+    private static final class DeviceLatest {
+        final java.util.concurrent.atomic.AtomicLong seq = new java.util.concurrent.atomic.AtomicLong();
+        volatile long lastWriteMs;
+        /** Ids ({@link #latestId}) of its keys with a sample in {@link #unflushed}. */
+        final Set<String> waiting = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    }
+
+    /**
+     * (tenant, device) → {@link DeviceLatest}: a waiting sample is checkpointed once its device has written
+     * latestScanRows / 2 more messages here, or has been idle here for {@link #IDLE_FLUSH_MS} (it may have moved to
+     * another node). Bounded LRU; forgetting a device only delays its waiting samples to the refresh span.
+     */
+    private final BoundedCache<String, DeviceLatest> devices;
+    static final long IDLE_FLUSH_MS = 300_000;
+
     /** (tenant, device, key) → this node's last checkpoint. Bounded LRU: forgetting one only means writing again. */
     private final BoundedCache<String, Checkpoint> checkpoints;
     /**
@@ -109,7 +142,7 @@ public final class CassandraTelemetryStore implements TelemetryStore {
      * #flushLatest} writes them once the checkpoint is a refresh span old). Bounded: when full, a sample is
      * checkpointed at once instead.
      */
-    private final Map<String, TelemetrySample> unflushed = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<String, Waiting> unflushed = new java.util.concurrent.ConcurrentHashMap<>();
     /** Cassandra requests {@link #latest} made (what its cost is tested by). */
     private final java.util.concurrent.atomic.AtomicLong latestQueries = new java.util.concurrent.atomic.AtomicLong();
     private final java.util.concurrent.atomic.AtomicLong batchWarnings = new java.util.concurrent.atomic.AtomicLong();
@@ -118,16 +151,20 @@ public final class CassandraTelemetryStore implements TelemetryStore {
 
     public CassandraTelemetryStore(CqlSession session, String ks, RetentionPolicy retention, Duration markMargin,
             Clock clock) {
-        this(session, ks, retention, markMargin, Duration.ofHours(1), 1_000_000, clock);
+        this(session, ks, retention, markMargin, Duration.ofHours(1), 1_000_000, 1_000, null, clock);
     }
 
     /**
      * @param latestRefresh how stale a device key's row in telemetry_latest may get: newer values are read from
      *     the raw partitions that cover this span (see {@link #latest}), so a message needs no extra write
+     * @param latestScanRows rows of a device {@link #latest} reads at most on top of the checkpoints
+     * @param legacyReads whether reads merge in telemetry_raw (the layout before V009); null: while it has rows
      */
     public CassandraTelemetryStore(CqlSession session, String ks, RetentionPolicy retention, Duration markMargin,
-            Duration latestRefresh, int maxTrackedLatest, Clock clock) {
+            Duration latestRefresh, int maxTrackedLatest, int latestScanRows, Boolean legacyReads, Clock clock) {
         this.session = session;
+        this.latestScanRows = latestScanRows;
+        this.devices = new BoundedCache<>(maxTrackedLatest, latestRefresh.multipliedBy(2));
         this.keyspace = CqlIdentifier.fromCql(ks);
         this.latestRefreshMs = latestRefresh.toMillis();
         this.maxTrackedLatest = maxTrackedLatest;
@@ -135,12 +172,26 @@ public final class CassandraTelemetryStore implements TelemetryStore {
         this.retention = retention;
         this.clock = clock;
         this.markMarginMicros = markMargin.toNanos() / 1000;
-        insertRaw = session.prepare("INSERT INTO " + ks + ".telemetry_raw (tenant_id, device_id, day, key, ts, num, str, "
-                + "bool, json, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) USING TTL ?");
-        List<String> rawVars = new ArrayList<>();
-        insertRaw.getVariableDefinitions().forEach(d -> rawVars.add(d.getName().asInternal()));
-        if (!rawVars.equals(RAW_POSITIONS)) { // bindRaw binds by position
-            throw new IllegalStateException("telemetry_raw insert variables " + rawVars + ", bindRaw expects " + RAW_POSITIONS);
+        updateMsg = session.prepare("UPDATE " + ks + ".telemetry_msg USING TTL ? SET nums = nums + ?, strs = strs + ?, "
+                + "bools = bools + ?, jsons = jsons + ?, received_at = ? WHERE tenant_id = ? AND device_id = ? AND day = ? "
+                + "AND ts = ?");
+        List<String> msgVars = new ArrayList<>();
+        updateMsg.getVariableDefinitions().forEach(d -> msgVars.add(d.getName().asInternal()));
+        if (!msgVars.equals(MSG_POSITIONS)) { // bindMsg binds by position
+            throw new IllegalStateException("telemetry_msg update variables " + msgVars + ", bindMsg expects " + MSG_POSITIONS);
+        }
+        String msgKey = "SELECT ts, received_at, nums[?] AS num, strs[?] AS str, bools[?] AS bool, jsons[?] AS json FROM "
+                + ks + ".telemetry_msg WHERE tenant_id = ? AND device_id = ? AND day = ? AND ts >= ? AND ts < ? ";
+        selectMsgKeyDesc = session.prepare(msgKey + "ORDER BY ts DESC");
+        selectMsgKeyAsc = session.prepare(msgKey + "ORDER BY ts ASC");
+        selectMsgMinuteSource = session.prepare("SELECT ts, nums[?] AS num FROM " + ks + ".telemetry_msg WHERE tenant_id = ? "
+                + "AND device_id = ? AND day = ? AND ts >= ? AND ts < ?");
+        selectNewestMsg = session.prepare("SELECT ts, nums, strs, bools, jsons, received_at FROM " + ks + ".telemetry_msg "
+                + "WHERE tenant_id = ? AND device_id = ? AND day = ? AND ts >= ?");
+        this.legacyReads = legacyReads != null ? legacyReads
+                : session.execute("SELECT tenant_id FROM " + ks + ".telemetry_raw LIMIT 1").one() != null;
+        if (this.legacyReads) {
+            log.info("telemetry_raw (the raw layout before V009) still has rows: raw reads merge it in");
         }
         markMinute = session.prepare("UPDATE " + ks + ".telemetry_rollup_1m USING TTL ? SET pending_at = ?, writers = writers + ? "
                 + "WHERE tenant_id = ? AND device_id = ? AND day = ? AND key = ? AND bucket = ?");
@@ -213,12 +264,25 @@ public final class CassandraTelemetryStore implements TelemetryStore {
         long now = clock.millis();
         Map<String, List<BatchableStatement<?>>> byPartition = new LinkedHashMap<>();
         Map<String, Map<String, TelemetrySample>> latestByDevice = new LinkedHashMap<>();
+        // a device's samples of one time are one telemetry_msg row (a message's values share its ts); later wins
+        Map<String, Map<Instant, Map<String, TelemetrySample>>> messages = new LinkedHashMap<>();
         for (TelemetrySample s : samples) {
-            Retention r = retentionOf.apply(s.tenantId());
-            byPartition.computeIfAbsent(s.tenantId() + '\u0000' + s.deviceId() + '\u0000' + dayOf(s.ts()),
-                    k -> new ArrayList<>()).add(bindRaw(s, ttl(r.rawDays(), s.ts(), now)));
+            messages.computeIfAbsent(s.tenantId() + '\u0000' + s.deviceId() + '\u0000' + dayOf(s.ts()),
+                    k -> new LinkedHashMap<>()).computeIfAbsent(s.ts(), t -> new LinkedHashMap<>(8)).put(s.key(), s);
             latestByDevice.computeIfAbsent(s.tenantId() + '\u0000' + s.deviceId(), k -> new LinkedHashMap<>())
                     .merge(s.key(), s, (a, b) -> b.ts().isAfter(a.ts()) ? b : a);
+        }
+        for (Map.Entry<String, Map<Instant, Map<String, TelemetrySample>>> p : messages.entrySet()) {
+            List<BatchableStatement<?>> rows = new ArrayList<>(p.getValue().size());
+            TelemetrySample any = null;
+            for (Map<String, TelemetrySample> message : p.getValue().values()) {
+                any = message.values().iterator().next();
+                rows.add(bindMsg(any, message.values(), ttl(retentionOf.apply(any.tenantId()).rawDays(), any.ts(), now)));
+            }
+            byPartition.put(p.getKey(), rows);
+            DeviceLatest d = devices.computeIfAbsent(any.tenantId() + '\u0000' + any.deviceId(), k -> new DeviceLatest());
+            d.seq.addAndGet(rows.size());
+            d.lastWriteMs = now;
         }
         Set<String> mine = writer == null ? UNFOLDED : Set.of(writer);
         for (int i = 0; i < 2; i++) {
@@ -232,12 +296,22 @@ public final class CassandraTelemetryStore implements TelemetryStore {
         }
         List<List<BatchableStatement<?>>> partitions = new ArrayList<>(byPartition.values());
         List<TelemetrySample> checkpointed = new ArrayList<>();
-        for (Map<String, TelemetrySample> latest : latestByDevice.values()) {
+        for (Map.Entry<String, Map<String, TelemetrySample>> device : latestByDevice.entrySet()) {
             List<BatchableStatement<?>> stmts = new ArrayList<>();
-            for (TelemetrySample s : latest.values()) {
-                if (checkpointNow(s, now)) {
+            DeviceLatest d = devices.computeIfAbsent(device.getKey(), k -> new DeviceLatest());
+            for (TelemetrySample s : device.getValue().values()) {
+                if (checkpointNow(s, now, d)) {
                     stmts.add(bindLatest(s));
                     checkpointed.add(s);
+                }
+            }
+            // waiting samples that latestScanRows / 2 messages have passed since (keys the device sends rarely):
+            // latest() scans at most latestScanRows rows for them
+            for (String id : d.waiting) {
+                Waiting w = unflushed.get(id);
+                if (w != null && d.seq.get() - w.deviceSeq() >= latestScanRows / 2) {
+                    stmts.add(bindLatest(w.sample()));
+                    checkpointed.add(w.sample());
                 }
             }
             if (!stmts.isEmpty()) {
@@ -252,13 +326,15 @@ public final class CassandraTelemetryStore implements TelemetryStore {
 
     /**
      * Whether a key's newest sample of a batch goes to its telemetry_latest row now. The row is a checkpoint:
-     * {@link #latest} reads the raw partitions of the last {@link #latestScanMillis} on top of it, so the row needs
-     * rewriting only for what that scan cannot see. Now: the key's first sample here, a sample older than the scan
-     * reaches (a backfill) that is newer than the checkpoint, or once the checkpoint is a refresh span old. Else the
-     * sample waits in {@link #unflushed} for {@link #flushLatest}, which writes it within a refresh span — so a
-     * sample missing from its row is always younger than the scan's reach.
+     * {@link #latest} reads the device's newest telemetry_msg rows (of the last {@link #latestScanMillis}, at most
+     * {@link #latestScanRows}) on top of it, so the row needs rewriting only for what that scan cannot see. Now: the
+     * key's first sample here, a sample older than the scan reaches (a backfill) that is newer than the checkpoint, or
+     * once the checkpoint is a refresh span old. Else the sample waits in {@link #unflushed} until its device has
+     * written latestScanRows / 2 more messages here (the write path checks), has been idle here for {@link
+     * #IDLE_FLUSH_MS}, or a refresh span has passed ({@link #flushLatest}) — so a sample missing from its row is
+     * younger than the scan's reach and, unless its device wrote elsewhere meanwhile, among its newest rows.
      */
-    private boolean checkpointNow(TelemetrySample s, long now) {
+    private boolean checkpointNow(TelemetrySample s, long now, DeviceLatest d) {
         String id = latestId(s);
         Checkpoint cp = checkpoints.get(id).orElse(null);
         long ts = s.ts().toEpochMilli();
@@ -269,8 +345,14 @@ public final class CassandraTelemetryStore implements TelemetryStore {
                 || unflushed.size() >= maxTrackedLatest) {
             return true;
         }
-        unflushed.merge(id, s, (a, b) -> b.ts().isAfter(a.ts()) ? b : a);
+        // a newer sample waits in the older one's place, at its device's current count: how deep it has sunk
+        unflushed.merge(id, new Waiting(s, d.seq.get()), (a, b) -> b.sample().ts().isAfter(a.sample().ts()) ? b : a);
+        d.waiting.add(id);
         return false;
+    }
+
+    private DeviceLatest device(TelemetrySample s) {
+        return devices.get(s.tenantId() + '\u0000' + s.deviceId()).orElse(null);
     }
 
     private void checkpointed(TelemetrySample s, long now) {
@@ -278,7 +360,11 @@ public final class CassandraTelemetryStore implements TelemetryStore {
         long ts = s.ts().toEpochMilli();
         Checkpoint cp = checkpoints.get(id).orElse(null);
         checkpoints.put(id, new Checkpoint(now, cp == null ? ts : Math.max(ts, cp.ts())));
-        unflushed.computeIfPresent(id, (k, u) -> u.ts().toEpochMilli() <= ts ? null : u);
+        unflushed.computeIfPresent(id, (k, u) -> u.sample().ts().toEpochMilli() <= ts ? null : u);
+        DeviceLatest d = device(s);
+        if (d != null && !unflushed.containsKey(id)) {
+            d.waiting.remove(id);
+        }
     }
 
     private static String latestId(TelemetrySample s) {
@@ -291,17 +377,21 @@ public final class CassandraTelemetryStore implements TelemetryStore {
     }
 
     /**
-     * Writes the waiting checkpoints whose row is a refresh span old (all of them with {@code all}, e.g. at
-     * shutdown); returns how many. The hub calls it every {@code drover.telemetry.latest-flush-interval}.
+     * Writes the waiting checkpoints whose row is a refresh span old, or whose device has written half of {@link
+     * #latestScanRows} messages here since (all of them with {@code all}, e.g. at shutdown); returns how many. The
+     * hub calls it every {@code drover.telemetry.latest-flush-interval}.
      */
     @Override
     public CompletionStage<Integer> flushLatest(boolean all) {
         long now = clock.millis();
         List<TelemetrySample> due = new ArrayList<>();
-        for (Map.Entry<String, TelemetrySample> e : unflushed.entrySet()) {
+        for (Map.Entry<String, Waiting> e : unflushed.entrySet()) {
             Checkpoint cp = checkpoints.get(e.getKey()).orElse(null);
-            if (all || cp == null || now - cp.writtenAt() >= latestRefreshMs) {
-                due.add(e.getValue());
+            Waiting w = e.getValue();
+            DeviceLatest d = device(w.sample());
+            if (all || cp == null || now - cp.writtenAt() >= latestRefreshMs || d == null
+                    || now - d.lastWriteMs >= IDLE_FLUSH_MS || d.seq.get() - w.deviceSeq() >= latestScanRows / 2) {
+                due.add(w.sample());
             }
         }
         List<CompletableFuture<AsyncResultSet>> writes = new ArrayList<>();
@@ -343,31 +433,83 @@ public final class CassandraTelemetryStore implements TelemetryStore {
     }
 
     /**
-     * A raw row binds only the value column it has: the others stay unset (a bound null would write a
-     * tombstone cell, to be compacted and skipped over on every read).
+     * One message's row: the values of one device at one time, each key a cell of the map of its type (written with
+     * {@code map + ?}: cells added, none deleted, so a re-delivery is an upsert and no collection tombstone is made).
+     * A map without values stays unset (a bound empty value would still be a write); maps are encoded here, by
+     * position, in the protocol's format (the hot path of every message; see {@link #encodeMap}).
      */
-    private BoundStatement bindRaw(TelemetrySample s, int ttl) {
-        // By position, with the codecs named: the hot path of every raw row (by name, each value cost a variable
-        // lookup and a codec-registry lookup; both showed in the node's profile). Positions = insertRaw's markers.
-        BoundStatementBuilder b = insertRaw.boundStatementBuilder();
+    private BoundStatement bindMsg(TelemetrySample first, Collection<TelemetrySample> values, int ttl) {
+        BoundStatementBuilder b = updateMsg.boundStatementBuilder();
         ProtocolVersion v = b.protocolVersion();
-        b = b.setBytesUnsafe(0, TypeCodecs.TEXT.encode(s.tenantId(), v))
-                .setBytesUnsafe(1, TypeCodecs.TEXT.encode(s.deviceId(), v))
-                .setBytesUnsafe(2, TypeCodecs.INT.encodePrimitive(dayOf(s.ts()), v))
-                .setBytesUnsafe(3, TypeCodecs.TEXT.encode(s.key(), v))
-                .setBytesUnsafe(4, TypeCodecs.TIMESTAMP.encode(s.ts(), v))
-                .setBytesUnsafe(9, TypeCodecs.TIMESTAMP.encode(s.receivedAt(), v))
-                .setBytesUnsafe(10, TypeCodecs.INT.encodePrimitive(ttl, v));
-        if (s.number() != null) {
-            b = b.setBytesUnsafe(5, TypeCodecs.DOUBLE.encodePrimitive(s.number(), v));
-        } else if (s.text() != null) {
-            b = b.setBytesUnsafe(6, TypeCodecs.TEXT.encode(s.text(), v));
-        } else if (s.bool() != null) {
-            b = b.setBytesUnsafe(7, TypeCodecs.BOOLEAN.encodePrimitive(s.bool(), v));
-        } else {
-            b = b.setBytesUnsafe(8, TypeCodecs.TEXT.encode(s.json(), v));
+        b = b.setBytesUnsafe(0, TypeCodecs.INT.encodePrimitive(ttl, v))
+                .setBytesUnsafe(5, TypeCodecs.TIMESTAMP.encode(first.receivedAt(), v))
+                .setBytesUnsafe(6, TypeCodecs.TEXT.encode(first.tenantId(), v))
+                .setBytesUnsafe(7, TypeCodecs.TEXT.encode(first.deviceId(), v))
+                .setBytesUnsafe(8, TypeCodecs.INT.encodePrimitive(dayOf(first.ts()), v))
+                .setBytesUnsafe(9, TypeCodecs.TIMESTAMP.encode(first.ts(), v));
+        for (int type = 0; type < 4; type++) {
+            java.nio.ByteBuffer map = encodeMap(values, type);
+            if (map != null) {
+                b = b.setBytesUnsafe(1 + type, map);
+            }
         }
         return b.build();
+    }
+
+    /** 0 number, 1 text, 2 bool, 3 json: the map of telemetry_msg a sample's value goes to. */
+    private static int typeOf(TelemetrySample s) {
+        return s.number() != null ? 0 : s.text() != null ? 1 : s.bool() != null ? 2 : 3;
+    }
+
+    /**
+     * The samples of one value type as a CQL map in the native protocol's format (v4+: an int count, then each key
+     * and value as an int length and its bytes); null when there are none. Keys are unique (one per key per message).
+     */
+    static java.nio.ByteBuffer encodeMap(Collection<TelemetrySample> values, int type) {
+        List<byte[]> parts = null; // key, value (text types) or key (number, bool), in order
+        int size = 4;
+        for (TelemetrySample s : values) {
+            if (typeOf(s) != type) {
+                continue;
+            }
+            if (parts == null) {
+                parts = new ArrayList<>(8);
+            }
+            byte[] key = s.key().getBytes(StandardCharsets.UTF_8);
+            parts.add(key);
+            size += 8 + key.length;
+            if (type == 0) {
+                size += 8;
+            } else if (type == 2) {
+                size += 1;
+            } else {
+                byte[] text = (type == 1 ? s.text() : s.json()).getBytes(StandardCharsets.UTF_8);
+                parts.add(text);
+                size += text.length;
+            }
+        }
+        if (parts == null) {
+            return null;
+        }
+        java.nio.ByteBuffer out = java.nio.ByteBuffer.allocate(size).putInt(type == 0 || type == 2 ? parts.size()
+                : parts.size() / 2);
+        int i = 0;
+        for (TelemetrySample s : values) {
+            if (typeOf(s) != type) {
+                continue;
+            }
+            byte[] key = parts.get(i++);
+            out.putInt(key.length).put(key);
+            if (type == 0) {
+                out.putInt(8).putDouble(s.number());
+            } else if (type == 2) {
+                out.putInt(1).put((byte) (s.bool() ? 1 : 0));
+            } else {
+                byte[] text = parts.get(i++);
+                out.putInt(text.length).put(text);
+            }
+        }
+        return out.flip();
     }
 
     /**
@@ -414,9 +556,10 @@ public final class CassandraTelemetryStore implements TelemetryStore {
      * An upper estimate of what Cassandra counts for a row in a batch against {@code batch_size_warn_threshold}
      * (its {@code PartitionUpdate.dataSize()}: clustering values, the row's liveness info and each cell's value plus
      * its timestamp, TTL and deletion time; the partition key is not counted): 32 for the row, plus each bound value
-     * other than the partition key's, with 20 for its cell's fields. Unset values make no cell and count nothing.
-     * Every cell of our statements is a bound value, so this is never below Cassandra's figure; it is ~1.7 times
-     * it for a raw row (TelemetryStoreTest checks that Cassandra sends no batch warning).
+     * other than the partition key's, with 20 for its cell's fields, and 20 more for each entry of a map (a cell each;
+     * the encoded map already holds each key and value with a 4-byte length). Unset values make no cell and count nothing.
+     * Every cell of our statements is a bound value, so this is never below Cassandra's figure (TelemetryStoreTest
+     * checks that Cassandra sends no batch warning).
      */
     static int estimatedSize(BatchableStatement<?> statement) {
         int size = 32;
@@ -428,6 +571,10 @@ public final class CassandraTelemetryStore implements TelemetryStore {
                 }
                 java.nio.ByteBuffer v = b.getBytesUnsafe(i);
                 size += 20 + (v == null ? 0 : v.remaining());
+                if (v != null && v.remaining() >= 4 && b.getPreparedStatement().getVariableDefinitions().get(i).getType()
+                        instanceof com.datastax.oss.driver.api.core.type.MapType) {
+                    size += 20 * v.getInt(v.position()); // each entry is a cell of its own
+                }
             }
         }
         return size;
@@ -542,18 +689,86 @@ public final class CassandraTelemetryStore implements TelemetryStore {
         if (done || collected > q.limit()) {
             return CompletableFuture.completedFuture(collected);
         }
-        PreparedStatement ps = q.ascending() ? selectRawAsc : selectRawDesc;
         int want = q.limit() + 1 - collected;
-        return session.executeAsync(ps.bind(q.tenantId(), q.deviceId(), day, key, from, to, want))
-                .thenCompose(rs -> allRows(rs, new ArrayList<>())) // a page of the driver holds 5,000 rows at most
-                .thenCompose(rows -> {
-            int n = collected;
-            for (Row r : rows) {
-                series.computeIfAbsent(key, k -> new ArrayList<>()).add(sample(q.tenantId(), q.deviceId(), r));
-                n++;
+        PreparedStatement ps = q.ascending() ? selectMsgKeyAsc : selectMsgKeyDesc;
+        // rows without the key come back with four nulls and are skipped: pages until `want` samples or the day's end
+        CompletionStage<List<TelemetrySample>> read = session.executeAsync(ps.bind(key, key, key, key, q.tenantId(),
+                        q.deviceId(), day, from, to).setPageSize(Math.max(100, Math.min(5000, want))))
+                .thenCompose(rs -> keySamples(rs, q.tenantId(), q.deviceId(), key, want, new ArrayList<>()));
+        if (legacyReads) {
+            PreparedStatement old = q.ascending() ? selectRawAsc : selectRawDesc;
+            read = read.thenCombine(session.executeAsync(old.bind(q.tenantId(), q.deviceId(), day, key, from, to, want))
+                    .thenCompose(rs -> allRows(rs, new ArrayList<>())), (rows, legacy) -> {
+                        List<TelemetrySample> older = new ArrayList<>();
+                        legacy.forEach(r -> older.add(sample(q.tenantId(), q.deviceId(), r)));
+                        return mergeByTs(rows, older, q.ascending(), want);
+                    });
+        }
+        return read.thenCompose(samples -> {
+            if (!samples.isEmpty()) {
+                series.computeIfAbsent(key, k -> new ArrayList<>()).addAll(samples);
             }
-            return readDays(q, key, from, to, q.ascending() ? day + 1 : day - 1, endDay, series, n);
+            return readDays(q, key, from, to, q.ascending() ? day + 1 : day - 1, endDay, series,
+                    collected + samples.size());
         });
+    }
+
+    /** The samples of {@code key} in the rows of a {@link #selectMsgKeyDesc} read, at most {@code want}. */
+    private static CompletionStage<List<TelemetrySample>> keySamples(AsyncResultSet rs, String tenantId, String deviceId,
+            String key, int want, List<TelemetrySample> acc) {
+        for (Row r : rs.currentPage()) {
+            TelemetrySample s = keySample(tenantId, deviceId, key, r);
+            if (s != null) {
+                acc.add(s);
+                if (acc.size() == want) {
+                    return CompletableFuture.completedFuture(acc);
+                }
+            }
+        }
+        return rs.hasMorePages() ? rs.fetchNextPage().thenCompose(n -> keySamples(n, tenantId, deviceId, key, want, acc))
+                : CompletableFuture.completedFuture(acc);
+    }
+
+    /** One key's value of a message row (columns num, str, bool, json); null if the message has no such key. */
+    private static TelemetrySample keySample(String tenantId, String deviceId, String key, Row r) {
+        Double num = r.isNull("num") ? null : r.getDouble("num");
+        String str = num != null ? null : r.getString("str");
+        Boolean bool = num != null || str != null || r.isNull("bool") ? null : r.getBoolean("bool");
+        String json = num != null || str != null || bool != null ? null : r.getString("json");
+        if (num == null && str == null && bool == null && json == null) {
+            return null;
+        }
+        return new TelemetrySample(tenantId, deviceId, key, r.getInstant("ts"), num, str, bool, json,
+                r.getInstant("received_at"));
+    }
+
+    /**
+     * Two lists of one key's samples, each in the query's order, as one in that order, at most {@code want}; of a time
+     * in both, the first list's sample (telemetry_msg's, the newer layout).
+     */
+    static List<TelemetrySample> mergeByTs(List<TelemetrySample> a, List<TelemetrySample> b, boolean ascending,
+            int want) {
+        List<TelemetrySample> out = new ArrayList<>(Math.min(want, a.size() + b.size()));
+        int i = 0;
+        int j = 0;
+        while (out.size() < want && (i < a.size() || j < b.size())) {
+            if (j == b.size()) {
+                out.add(a.get(i++));
+            } else if (i == a.size()) {
+                out.add(b.get(j++));
+            } else {
+                int c = a.get(i).ts().compareTo(b.get(j).ts());
+                if (c == 0) {
+                    out.add(a.get(i++));
+                    j++;
+                } else if ((c < 0) == ascending) {
+                    out.add(a.get(i++));
+                } else {
+                    out.add(b.get(j++));
+                }
+            }
+        }
+        return out;
     }
 
     private static TelemetrySample sample(String tenantId, String deviceId, Row r) {
@@ -595,12 +810,55 @@ public final class CassandraTelemetryStore implements TelemetryStore {
                         return out;
                     }).toCompletableFuture());
         }
-        return CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new)).thenApply(x -> {
+        // Hours that are open or ended less than RECENT_HOUR_MS ago: from their stored minutes (the hub stores an
+        // hour once, after it has closed; see RollupTracker)
+        Map<Instant, CompletableFuture<Rollup>> recent = new java.util.TreeMap<>();
+        if (res == Resolution.HOUR) {
+            long now = clock.millis();
+            long hourMs = 3_600_000;
+            long end = Math.min(to.toEpochMilli(), now + 2 * hourMs); // + the allowed clock skew of samples
+            for (long b = Math.floorDiv(now - RECENT_HOUR_MS, hourMs) * hourMs; b < end; b += hourMs) {
+                Instant bucket = Instant.ofEpochMilli(b);
+                if (!bucket.isBefore(from)) {
+                    recent.put(bucket, session.executeAsync(selectMinutes.bind(tenantId, deviceId, dayOf(bucket), key,
+                                    bucket, bucket.plusMillis(hourMs)))
+                            .thenCompose(rs -> allRows(rs, new ArrayList<>()))
+                            .thenApply(rows -> {
+                                Rollup agg = null;
+                                for (Row r : rows) {
+                                    if (!r.isNull("count") && r.getLong("count") > 0) {
+                                        agg = Rollup.merge(agg, rollup(r));
+                                    }
+                                }
+                                return agg == null ? null : agg.withBucket(bucket);
+                            }).toCompletableFuture());
+                }
+            }
+        }
+        List<CompletableFuture<?>> all = new ArrayList<>(reads);
+        all.addAll(recent.values());
+        return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).thenApply(x -> {
             List<Rollup> out = new ArrayList<>();
-            reads.forEach(r -> out.addAll(r.join()));
+            reads.forEach(r -> r.join().forEach(h -> {
+                if (!recent.containsKey(h.bucket())) {
+                    out.add(h);
+                }
+            }));
+            recent.values().forEach(r -> {
+                if (r.join() != null) {
+                    out.add(r.join());
+                }
+            });
+            out.sort(java.util.Comparator.comparing(Rollup::bucket));
             return out;
         });
     }
+
+    /**
+     * An hour that ended less than this ago is read from its minutes, not its stored row: the hub recomputes an hour
+     * grace + margin (~21 s) after it closed; this leaves room for a busy recompute queue.
+     */
+    static final long RECENT_HOUR_MS = 600_000;
 
     private static CompletionStage<List<Row>> allRows(AsyncResultSet rs, List<Row> acc) {
         rs.currentPage().forEach(acc::add);
@@ -624,17 +882,33 @@ public final class CassandraTelemetryStore implements TelemetryStore {
     /** From the raw rows; marks the hour pending (before clearing the minute) and completes with it. */
     private CompletionStage<Optional<RollupWindow>> recomputeMinute(RollupWindow w, Retention r, long readStart) {
         int day = dayOf(w.bucket());
-        return session.executeAsync(selectMinuteSource.bind(w.tenantId(), w.deviceId(), day, w.key(), w.bucket(), w.end()))
+        // by time: a sample in both layouts (telemetry_raw before V009, telemetry_msg after) counts once
+        java.util.TreeMap<Instant, Double> values = new java.util.TreeMap<>();
+        CompletionStage<?> read = session.executeAsync(selectMsgMinuteSource.bind(w.key(), w.tenantId(), w.deviceId(), day,
+                        w.bucket(), w.end()))
                 .thenCompose(rs -> allRows(rs, new ArrayList<>()))
-                .thenCompose(rows -> {
-                    Rollup agg = null;
-                    for (Row row : rows) {
-                        if (!row.isNull("num")) {
-                            agg = Rollup.merge(agg, Rollup.single(w.bucket(), row.getInstant("ts"), row.getDouble("num")));
-                        }
+                .thenAccept(rows -> rows.forEach(row -> {
+                    if (!row.isNull("num")) {
+                        values.put(row.getInstant("ts"), row.getDouble("num"));
                     }
-                    return storeMinute(w, r, agg, readStart, readStart);
-                });
+                }));
+        if (legacyReads) {
+            read = read.thenCompose(x -> session.executeAsync(selectMinuteSource.bind(w.tenantId(), w.deviceId(), day,
+                            w.key(), w.bucket(), w.end())))
+                    .thenCompose(rs -> allRows(rs, new ArrayList<>()))
+                    .thenAccept(rows -> rows.forEach(row -> {
+                        if (!row.isNull("num")) {
+                            values.putIfAbsent(row.getInstant("ts"), row.getDouble("num"));
+                        }
+                    }));
+        }
+        return read.thenCompose(x -> {
+            Rollup agg = null;
+            for (Map.Entry<Instant, Double> e : values.entrySet()) {
+                agg = Rollup.merge(agg, Rollup.single(w.bucket(), e.getKey(), e.getValue()));
+            }
+            return storeMinute(w, r, agg, readStart, readStart);
+        });
     }
 
     /**
@@ -728,9 +1002,10 @@ public final class CassandraTelemetryStore implements TelemetryStore {
     }
 
     /**
-     * The newest value per key. telemetry_latest rows are checkpoints (see {@link #checkpointNow}); anything newer
-     * is in the raw day partitions of the last three refresh spans (+ the allowed clock skew), read newest row per key:
-     * one read of the checkpoints and two or three partitions, whatever the history.
+     * The newest value per key. telemetry_latest rows are checkpoints (see {@link #checkpointNow}); anything newer is
+     * in the device's telemetry_msg rows of the last three refresh spans (+ the allowed clock skew) and among its newest
+     * {@link #latestScanRows} rows there, read newest first until every key is found: for a device whose messages carry
+     * all its keys, the checkpoints and one row, whatever the history.
      */
     @Override
     public CompletionStage<Map<String, TelemetrySample>> latest(String tenantId, String deviceId, Set<String> keys) {
@@ -747,26 +1022,91 @@ public final class CassandraTelemetryStore implements TelemetryStore {
                     if (out.isEmpty()) {
                         return CompletableFuture.completedFuture(out);
                     }
-                    // a constant number of day partitions, whatever the history: what no checkpoint holds yet is
-                    // younger than the scan's reach (see checkpointNow)
-                    List<CompletableFuture<List<Row>>> reads = new ArrayList<>();
-                    int to = dayOf(Instant.ofEpochMilli(now + 3_600_000));
-                    for (int day = dayOf(Instant.ofEpochMilli(now - latestScanMillis())); day <= to; day++) {
-                        latestQueries.incrementAndGet();
-                        reads.add(session.executeAsync(selectNewestRaw.bind(tenantId, deviceId, day))
-                                .thenCompose(r -> allRows(r, new ArrayList<>())).toCompletableFuture());
-                    }
-                    return CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new)).thenApply(x -> {
-                        for (CompletableFuture<List<Row>> read : reads) {
-                            for (Row r : read.join()) {
-                                if (out.containsKey(r.getString("key"))) {
-                                    out.merge(r.getString("key"), sample(tenantId, deviceId, r),
-                                            (p, q) -> q.ts().isAfter(p.ts()) ? q : p);
-                                }
-                            }
-                        }
+                    // what no checkpoint holds yet is younger than the scan's reach, and within its row budget (see
+                    // checkpointNow and flushLatest): newest rows first, until every key is found
+                    Instant since = Instant.ofEpochMilli(now - latestScanMillis());
+                    CompletionStage<Map<String, TelemetrySample>> scan = scanNewest(tenantId, deviceId, out.keySet(),
+                            dayOf(Instant.ofEpochMilli(now + 3_600_000)), dayOf(since), since, latestScanRows,
+                            new HashMap<>());
+                    return scan.thenCompose(found -> legacyNewest(tenantId, deviceId, now).thenApply(legacy -> {
+                        legacy.forEach((k, v) -> found.merge(k, v, (p, q) -> q.ts().isAfter(p.ts()) ? q : p));
+                        found.forEach((k, v) -> out.merge(k, v, (p, q) -> q.ts().isAfter(p.ts()) ? q : p));
                         return out;
-                    });
+                    }));
                 });
+    }
+
+    /**
+     * The newest sample of each of {@code keys} in the device's telemetry_msg rows from day {@code day} down to
+     * {@code lastDay}, newer than {@code since}; reads at most {@code budget} rows, and stops once every key is found.
+     */
+    private CompletionStage<Map<String, TelemetrySample>> scanNewest(String tenantId, String deviceId, Set<String> keys,
+            int day, int lastDay, Instant since, int budget, Map<String, TelemetrySample> found) {
+        if (day < lastDay || budget <= 0 || found.size() == keys.size()) {
+            return CompletableFuture.completedFuture(found);
+        }
+        latestQueries.incrementAndGet();
+        int[] left = {budget};
+        return session.executeAsync(selectNewestMsg.bind(tenantId, deviceId, day, since).setPageSize(Math.min(budget, 100)))
+                .thenCompose(rs -> newestIn(rs, tenantId, deviceId, keys, left, found))
+                .thenCompose(f -> scanNewest(tenantId, deviceId, keys, day - 1, lastDay, since, left[0], f));
+    }
+
+    private CompletionStage<Map<String, TelemetrySample>> newestIn(AsyncResultSet rs, String tenantId, String deviceId,
+            Set<String> keys, int[] left, Map<String, TelemetrySample> found) {
+        for (Row r : rs.currentPage()) {
+            left[0]--;
+            Instant ts = r.getInstant("ts");
+            Instant received = r.getInstant("received_at");
+            // in the maps' precedence order (V009): the first type a key is found with is its value
+            r.getMap("nums", String.class, Double.class).forEach((k, v) -> newest(keys, found,
+                    new TelemetrySample(tenantId, deviceId, k, ts, v, null, null, null, received)));
+            r.getMap("strs", String.class, String.class).forEach((k, v) -> newest(keys, found,
+                    new TelemetrySample(tenantId, deviceId, k, ts, null, v, null, null, received)));
+            r.getMap("bools", String.class, Boolean.class).forEach((k, v) -> newest(keys, found,
+                    new TelemetrySample(tenantId, deviceId, k, ts, null, null, v, null, received)));
+            r.getMap("jsons", String.class, String.class).forEach((k, v) -> newest(keys, found,
+                    new TelemetrySample(tenantId, deviceId, k, ts, null, null, null, v, received)));
+            if (found.size() == keys.size() || left[0] <= 0) {
+                return CompletableFuture.completedFuture(found);
+            }
+        }
+        if (rs.hasMorePages()) {
+            latestQueries.incrementAndGet();
+            return rs.fetchNextPage().thenCompose(n -> newestIn(n, tenantId, deviceId, keys, left, found));
+        }
+        return CompletableFuture.completedFuture(found);
+    }
+
+    private static void newest(Set<String> keys, Map<String, TelemetrySample> found, TelemetrySample s) {
+        if (keys.contains(s.key())) {
+            found.putIfAbsent(s.key(), s); // rows come newest first
+        }
+    }
+
+    /**
+     * With {@link #legacyReads}: the newest telemetry_raw row of each key in the day partitions the latest scan covers
+     * (that layout is clustered by key, so this is one row per key and partition).
+     */
+    private CompletionStage<Map<String, TelemetrySample>> legacyNewest(String tenantId, String deviceId, long now) {
+        Map<String, TelemetrySample> out = new HashMap<>();
+        if (!legacyReads) {
+            return CompletableFuture.completedFuture(out);
+        }
+        List<CompletableFuture<List<Row>>> reads = new ArrayList<>();
+        int to = dayOf(Instant.ofEpochMilli(now + 3_600_000));
+        for (int day = dayOf(Instant.ofEpochMilli(now - latestScanMillis())); day <= to; day++) {
+            latestQueries.incrementAndGet();
+            reads.add(session.executeAsync(selectNewestRaw.bind(tenantId, deviceId, day))
+                    .thenCompose(r -> allRows(r, new ArrayList<>())).toCompletableFuture());
+        }
+        return CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new)).thenApply(x -> {
+            for (CompletableFuture<List<Row>> read : reads) {
+                for (Row r : read.join()) {
+                    out.merge(r.getString("key"), sample(tenantId, deviceId, r), (p, q) -> q.ts().isAfter(p.ts()) ? q : p);
+                }
+            }
+            return out;
+        });
     }
 }

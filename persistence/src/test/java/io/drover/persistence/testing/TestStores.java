@@ -45,4 +45,11 @@ public final class TestStores {
     public static CassandraTelemetryStore telemetry(CqlSession session, String keyspace, Duration markMargin) {
         return new CassandraTelemetryStore(session, keyspace, retention(session, keyspace), markMargin, Clock.systemUTC());
     }
+
+    /** With the latest-value scan's row budget and the legacy reads (telemetry_raw) set; null = look. */
+    public static CassandraTelemetryStore telemetry(CqlSession session, String keyspace, int latestScanRows,
+            Boolean legacyReads) {
+        return new CassandraTelemetryStore(session, keyspace, retention(session, keyspace), Duration.ofSeconds(15),
+                Duration.ofHours(1), 1_000_000, latestScanRows, legacyReads, Clock.systemUTC());
+    }
 }
