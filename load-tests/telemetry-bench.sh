@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Telemetry writer rows/s next to raw Cassandra driver writes of the same rows, and query latency for a
+# Telemetry writer values/s next to raw Cassandra driver writes of the same rows (telemetry_msg), and query latency for a
 # 24 h range raw vs from rollups — one run, against the Cassandra on 127.0.0.1:${1:-9042} (start it with
 # ./drover cassandra start). Uses its own keyspace drover_bench. Internal benchmark (it drives the
 # telemetry-streams classes directly), so it lives with their tests and is only launched from here.

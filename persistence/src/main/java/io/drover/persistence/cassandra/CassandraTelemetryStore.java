@@ -266,11 +266,24 @@ public final class CassandraTelemetryStore implements TelemetryStore {
         Map<String, Map<String, TelemetrySample>> latestByDevice = new LinkedHashMap<>();
         // a device's samples of one time are one telemetry_msg row (a message's values share its ts); later wins
         Map<String, Map<Instant, Map<String, TelemetrySample>>> messages = new LinkedHashMap<>();
+        String inTenant = null;
+        String inDevice = null;
+        int inDay = 0;
+        Map<Instant, Map<String, TelemetrySample>> partition = null;
+        Map<String, TelemetrySample> latest = null;
         for (TelemetrySample s : samples) {
-            messages.computeIfAbsent(s.tenantId() + '\u0000' + s.deviceId() + '\u0000' + dayOf(s.ts()),
-                    k -> new LinkedHashMap<>()).computeIfAbsent(s.ts(), t -> new LinkedHashMap<>(8)).put(s.key(), s);
-            latestByDevice.computeIfAbsent(s.tenantId() + '\u0000' + s.deviceId(), k -> new LinkedHashMap<>())
-                    .merge(s.key(), s, (a, b) -> b.ts().isAfter(a.ts()) ? b : a);
+            // a message's samples come together: look its device and partition up once, not per sample
+            int d = dayOf(s.ts());
+            if (partition == null || d != inDay || !s.deviceId().equals(inDevice) || !s.tenantId().equals(inTenant)) {
+                inTenant = s.tenantId();
+                inDevice = s.deviceId();
+                inDay = d;
+                String id = inTenant + '\u0000' + inDevice;
+                partition = messages.computeIfAbsent(id + '\u0000' + inDay, k -> new LinkedHashMap<>());
+                latest = latestByDevice.computeIfAbsent(id, k -> new LinkedHashMap<>());
+            }
+            partition.computeIfAbsent(s.ts(), t -> new LinkedHashMap<>(8)).put(s.key(), s);
+            latest.merge(s.key(), s, (a, b) -> b.ts().isAfter(a.ts()) ? b : a);
         }
         for (Map.Entry<String, Map<Instant, Map<String, TelemetrySample>>> p : messages.entrySet()) {
             List<BatchableStatement<?>> rows = new ArrayList<>(p.getValue().size());
