@@ -107,14 +107,9 @@ class RollupPropertyTest {
         Map<Instant, Rollup> hours = bruteForce(distinct, Resolution.HOUR);
         Instant from = base.minus(Duration.ofHours(1));
         Instant to = base.plus(Duration.ofHours(2));
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        List<Rollup> storedMinutes;
-        List<Rollup> storedHours;
-        do {
-            Thread.sleep(200);
-            storedMinutes = store.readRollups(tenant, device, "v", Resolution.MINUTE, from, to).toCompletableFuture().get();
-            storedHours = store.readRollups(tenant, device, "v", Resolution.HOUR, from, to).toCompletableFuture().get();
-        } while (!(same(minutes, storedMinutes) && same(hours, storedHours)) && System.nanoTime() < deadline);
+        List<List<Rollup>> stored = settled(tenant, device, minutes, hours, from, to, () -> true);
+        List<Rollup> storedMinutes = stored.get(0);
+        List<Rollup> storedHours = stored.get(1);
         assertSame(minutes, storedMinutes);
         assertSame(hours, storedHours);
         // no pending mark left behind for this device
@@ -159,15 +154,10 @@ class RollupPropertyTest {
         long expectFolded = minutes.keySet().stream().filter(b -> !redelivered.contains(b)).count();
         Instant from = base.minus(Duration.ofHours(1));
         Instant to = base.plus(Duration.ofHours(2));
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        List<Rollup> storedMinutes;
-        List<Rollup> storedHours;
-        do {
-            Thread.sleep(200);
-            storedMinutes = store.readRollups(tenant, "d1", "v", Resolution.MINUTE, from, to).toCompletableFuture().get();
-            storedHours = store.readRollups(tenant, "d1", "v", Resolution.HOUR, from, to).toCompletableFuture().get();
-        } while (!(same(minutes, storedMinutes) && same(hours, storedHours)
-                && nodeA.foldedWindows() - foldedBefore >= expectFolded) && System.nanoTime() < deadline);
+        List<List<Rollup>> stored = settled(tenant, "d1", minutes, hours, from, to,
+                () -> nodeA.foldedWindows() - foldedBefore >= expectFolded);
+        List<Rollup> storedMinutes = stored.get(0);
+        List<Rollup> storedHours = stored.get(1);
         assertSame(minutes, storedMinutes);
         assertSame(hours, storedHours);
         assertEquals(expectFolded, nodeA.foldedWindows() - foldedBefore, "windows stored from the fold");
@@ -214,6 +204,24 @@ class RollupPropertyTest {
     @Provide
     Arbitrary<Integer> switchPoint() {
         return Arbitraries.integers().between(0, 100);
+    }
+
+    /**
+     * The stored 1 m and 1 h rollups of key "v" in [from, to), read until they equal the expected ones and {@code also}
+     * holds, 30 s at most.
+     */
+    private static List<List<Rollup>> settled(String tenant, String device, Map<Instant, Rollup> minutes,
+            Map<Instant, Rollup> hours, Instant from, Instant to, java.util.function.BooleanSupplier also) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        List<Rollup> storedMinutes;
+        List<Rollup> storedHours;
+        do {
+            Thread.sleep(200);
+            storedMinutes = store.readRollups(tenant, device, "v", Resolution.MINUTE, from, to).toCompletableFuture().get();
+            storedHours = store.readRollups(tenant, device, "v", Resolution.HOUR, from, to).toCompletableFuture().get();
+        } while (!(same(minutes, storedMinutes) && same(hours, storedHours) && also.getAsBoolean())
+                && System.nanoTime() < deadline);
+        return List.of(storedMinutes, storedHours);
     }
 
     static Map<Instant, Rollup> bruteForce(List<TelemetrySample> samples, Resolution res) {

@@ -833,18 +833,7 @@ public final class CassandraTelemetryStore implements TelemetryStore {
             for (long b = Math.floorDiv(now - RECENT_HOUR_MS, hourMs) * hourMs; b < end; b += hourMs) {
                 Instant bucket = Instant.ofEpochMilli(b);
                 if (!bucket.isBefore(from)) {
-                    recent.put(bucket, session.executeAsync(selectMinutes.bind(tenantId, deviceId, dayOf(bucket), key,
-                                    bucket, bucket.plusMillis(hourMs)))
-                            .thenCompose(rs -> allRows(rs, new ArrayList<>()))
-                            .thenApply(rows -> {
-                                Rollup agg = null;
-                                for (Row r : rows) {
-                                    if (!r.isNull("count") && r.getLong("count") > 0) {
-                                        agg = Rollup.merge(agg, rollup(r));
-                                    }
-                                }
-                                return agg == null ? null : agg.withBucket(bucket);
-                            }).toCompletableFuture());
+                    recent.put(bucket, hourFromMinutes(tenantId, deviceId, key, bucket).toCompletableFuture());
                 }
             }
         }
@@ -965,18 +954,23 @@ public final class CassandraTelemetryStore implements TelemetryStore {
     /** From the hour's 1 m rows. */
     private CompletionStage<AsyncResultSet> recomputeHour(RollupWindow w, Retention r, long readStart) {
         int ttl = ttl(r.rollup1hDays(), w.bucket(), readStart / 1000);
-        return session.executeAsync(selectMinutes.bind(w.tenantId(), w.deviceId(), dayOf(w.bucket()), w.key(), w.bucket(),
-                        w.end()))
+        return hourFromMinutes(w.tenantId(), w.deviceId(), w.key(), w.bucket()).thenCompose(agg -> writeRecomputed(writeHour,
+                clearHour, agg, w, monthOf(w.bucket()), ttl, readStart, readStart));
+    }
+
+    /** The hour starting at {@code bucket} merged from its stored 1 m rows; null without any. */
+    private CompletionStage<Rollup> hourFromMinutes(String tenantId, String deviceId, String key, Instant bucket) {
+        return session.executeAsync(selectMinutes.bind(tenantId, deviceId, dayOf(bucket), key, bucket,
+                        bucket.plus(Duration.ofHours(1))))
                 .thenCompose(rs -> allRows(rs, new ArrayList<>()))
-                .thenCompose(rows -> {
+                .thenApply(rows -> {
                     Rollup agg = null;
                     for (Row row : rows) {
                         if (!row.isNull("count") && row.getLong("count") > 0) {
                             agg = Rollup.merge(agg, rollup(row));
                         }
                     }
-                    return writeRecomputed(writeHour, clearHour, agg == null ? null : agg.withBucket(w.bucket()), w,
-                            monthOf(w.bucket()), ttl, readStart, readStart);
+                    return agg == null ? null : agg.withBucket(bucket);
                 });
     }
 
