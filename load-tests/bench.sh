@@ -124,11 +124,11 @@ drover_rounds() { # NAME: a warm-up run, then NAME-1 .. NAME-ROUNDS against the 
   done
 }
 drover_rounds drover
-# the same load once more with JFR on the node and on Cassandra (not reported as a round: profiling costs CPU). JFR's
-# "default" settings (execution samples every 20 ms instead of 10, fewer and cheaper events than "profile"): with
-# "profile" the recording run fell to 0.5-2k msg/s with PUBACK p99 over 7 s, not the load the rounds measure
-( sleep 12; jcmd "$node_pid" JFR.start name=bench settings=default duration=10s filename="$dir/node.jfr" >/dev/null ) &
-( sleep 12; jcmd "$cass_pid" JFR.start name=bench settings=default duration=10s filename="$dir/cassandra.jfr" >/dev/null ) &
+# the same load once more with JFR on the node and on Cassandra (not reported as a round: profiling costs CPU). The
+# recording run falls to 0.5-2k msg/s with PUBACK p99 over 7 s, so its profile is not the load the rounds measure;
+# JFR's "default" settings instead of "profile" did not change that (599 msg/s, 2026-12-03), so "profile" stays
+( sleep 12; jcmd "$node_pid" JFR.start name=bench settings=profile duration=10s filename="$dir/node.jfr" >/dev/null ) &
+( sleep 12; jcmd "$cass_pid" JFR.start name=bench settings=profile duration=10s filename="$dir/cassandra.jfr" >/dev/null ) &
 simulate "drover-profiled" --api $api --admin-key-file "$admin" --mqtt 127.0.0.1:$MQTT_PORT --fleet "$dir/fleet-ingest.json" \
   --devices "$DEVICES" --inflight 4 --keys 3 --qos 1 --ramp-up 10s --duration 10s
 

@@ -188,8 +188,7 @@ public final class CassandraTelemetryStore implements TelemetryStore {
                 + "AND device_id = ? AND day = ? AND ts >= ? AND ts < ?");
         selectNewestMsg = session.prepare("SELECT ts, nums, strs, bools, jsons, received_at FROM " + ks + ".telemetry_msg "
                 + "WHERE tenant_id = ? AND device_id = ? AND day = ? AND ts >= ?");
-        this.legacyReads = legacyReads != null ? legacyReads
-                : session.execute("SELECT tenant_id FROM " + ks + ".telemetry_raw LIMIT 1").one() != null;
+        this.legacyReads = legacyReads != null ? legacyReads : legacyRowsLeft(session, ks);
         if (this.legacyReads) {
             log.info("telemetry_raw (the raw layout before V009) still has rows: raw reads merge it in");
         }
@@ -227,6 +226,19 @@ public final class CassandraTelemetryStore implements TelemetryStore {
                 + ".telemetry_rollup_1m WHERE pending_at > 0 AND pending_at < ? LIMIT ?");
         pendingHours = session.prepare("SELECT tenant_id, device_id, key, bucket FROM " + ks
                 + ".telemetry_rollup_1h WHERE pending_at > 0 AND pending_at < ? LIMIT ?");
+    }
+
+    /**
+     * Whether telemetry_raw still holds a row: one single-row read at start. If that read fails (e.g. it meets too
+     * many expired cells), the answer is yes: merging an empty table in costs reads, skipping a full one loses data.
+     */
+    private static boolean legacyRowsLeft(CqlSession session, String ks) {
+        try {
+            return session.execute("SELECT tenant_id FROM " + ks + ".telemetry_raw LIMIT 1").one() != null;
+        } catch (RuntimeException e) {
+            log.warn("Could not tell whether telemetry_raw still holds rows ({}): raw reads merge it in", e.toString());
+            return true;
+        }
     }
 
     /**
