@@ -297,6 +297,7 @@ public final class CassandraTelemetryStore implements TelemetryStore {
             partition.computeIfAbsent(s.ts(), t -> new LinkedHashMap<>(8)).put(s.key(), s);
             latest.merge(s.key(), s, (a, b) -> b.ts().isAfter(a.ts()) ? b : a);
         }
+        Map<String, DeviceLatest> batchDevices = new HashMap<>();
         for (Map.Entry<String, Map<Instant, Map<String, TelemetrySample>>> p : messages.entrySet()) {
             List<BatchableStatement<?>> rows = new ArrayList<>(p.getValue().size());
             TelemetrySample any = null;
@@ -305,7 +306,9 @@ public final class CassandraTelemetryStore implements TelemetryStore {
                 rows.add(bindMsg(any, message.values(), ttl(retentionOf.apply(any.tenantId()).rawDays(), any.ts(), now)));
             }
             byPartition.put(p.getKey(), rows);
-            DeviceLatest d = devices.computeIfAbsent(any.tenantId() + '\u0000' + any.deviceId(), k -> new DeviceLatest());
+            // once per device and batch: the latest values below use the same one (the cache is a locked LRU)
+            DeviceLatest d = batchDevices.computeIfAbsent(any.tenantId() + '\u0000' + any.deviceId(),
+                    k -> devices.computeIfAbsent(k, x -> new DeviceLatest()));
             d.seq.addAndGet(rows.size());
             d.lastWriteMs = now;
         }
@@ -323,7 +326,7 @@ public final class CassandraTelemetryStore implements TelemetryStore {
         List<TelemetrySample> checkpointed = new ArrayList<>();
         for (Map.Entry<String, Map<String, TelemetrySample>> device : latestByDevice.entrySet()) {
             List<BatchableStatement<?>> stmts = new ArrayList<>();
-            DeviceLatest d = devices.computeIfAbsent(device.getKey(), k -> new DeviceLatest());
+            DeviceLatest d = batchDevices.get(device.getKey());
             for (TelemetrySample s : device.getValue().values()) {
                 if (checkpointNow(s, now, d)) {
                     stmts.add(bindLatest(s));
