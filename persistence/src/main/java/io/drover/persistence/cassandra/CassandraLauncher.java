@@ -115,6 +115,9 @@ public final class CassandraLauncher {
         cmd.add("-XX:+UseG1GC");
         cmd.add("-XX:+HeapDumpOnOutOfMemoryError");
         cmd.add("-XX:HeapDumpPath=" + settings.dataDir().resolve("logs"));
+        // GC pauses stall every write; their log (bounded: 3 files of 5 MB) is how a latency tail is explained.
+        cmd.add("-Xlog:gc:file=" + settings.dataDir().resolve("logs").resolve("gc.log")
+                + ":time,uptime:filecount=3,filesize=5m");
         // The three module flags Cassandra 5.0 needs on Java 17 (see ../shared/FACTS.md).
         cmd.add("--add-exports=java.base/jdk.internal.ref=ALL-UNNAMED");
         cmd.add("--add-opens=java.base/sun.nio.ch=ALL-UNNAMED");
