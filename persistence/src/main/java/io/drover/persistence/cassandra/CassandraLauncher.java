@@ -102,7 +102,8 @@ public final class CassandraLauncher {
             awaitCql(stale.get());
             return StartResult.ALREADY_RUNNING;
         }
-        Files.createDirectories(settings.dataDir().resolve("logs"));
+        Path logs = settings.dataDir().resolve("logs");
+        Files.createDirectories(logs);
         Path yaml = writeConfig();
         Path logback = writeLogback();
         settings.leaseFile().ifPresent(CassandraLauncher::touch);
@@ -114,10 +115,9 @@ public final class CassandraLauncher {
         cmd.add("-Xss512k");
         cmd.add("-XX:+UseG1GC");
         cmd.add("-XX:+HeapDumpOnOutOfMemoryError");
-        cmd.add("-XX:HeapDumpPath=" + settings.dataDir().resolve("logs"));
+        cmd.add("-XX:HeapDumpPath=" + logs);
         // GC pauses stall every write; their log (bounded: 3 files of 5 MB) is how a latency tail is explained.
-        cmd.add("-Xlog:gc:file=" + settings.dataDir().resolve("logs").resolve("gc.log")
-                + ":time,uptime:filecount=3,filesize=5m");
+        cmd.add("-Xlog:gc:file=" + logs.resolve("gc.log") + ":time,uptime:filecount=3,filesize=5m");
         // The three module flags Cassandra 5.0 needs on Java 17 (see ../shared/FACTS.md).
         cmd.add("--add-exports=java.base/jdk.internal.ref=ALL-UNNAMED");
         cmd.add("--add-opens=java.base/sun.nio.ch=ALL-UNNAMED");
@@ -125,7 +125,7 @@ public final class CassandraLauncher {
         cmd.add("-Djava.net.preferIPv4Stack=true");
         cmd.add("-Dcassandra.config=" + yaml.toUri());
         cmd.add("-Dcassandra.storagedir=" + settings.dataDir().resolve("data"));
-        cmd.add("-Dcassandra.logdir=" + settings.dataDir().resolve("logs"));
+        cmd.add("-Dcassandra.logdir=" + logs);
         cmd.add("-Dlogback.configurationFile=" + logback);
         cmd.add("-Dcassandra-foreground=yes");
         cmd.add("-Dcassandra.skip_wait_for_gossip_to_settle=0");
