@@ -73,6 +73,11 @@ w("Machine: %d vCPU, %d GiB, %s, %s. Drover in dev mode (one node, HiveMQ CE emb
   "launched by it), Debian's Mosquitto, the simulator and Gatling all on these %d cores, loopback only. "
   "Suite wall time: **%d min %02d s** (build included). Raw files: `target/bench/`." %
   (CORES, mem_gib, platform.platform(terse=True), java.strip(), CORES, (ended - started) // 60, (ended - started) % 60))
+node_opts_file = os.path.join(run, "node-opts")
+node_opts = open(node_opts_file).read().strip() if os.path.exists(node_opts_file) else ""
+if node_opts:
+    w("")
+    w("**Options of the dev node in this run (`BENCH_NODE_OPTS`; not the rules and cluster scripts): `%s`** — not the defaults." % node_opts)
 w("")
 
 # ---------------------------------------------------------------------------------------------- ingest

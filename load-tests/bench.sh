@@ -13,6 +13,7 @@
 # CPU of every process is sampled each second (/proc), the node and Cassandra are profiled with JFR during one more ingest run.
 # Results: target/bench/*.json|*.out and the generated part of docs/benchmarks.md (between its bench.sh markers).
 #   load-tests/bench.sh                      full run (defaults below)
+#   BENCH_NODE_OPTS=-Ddrover.telemetry.batch-window=0 load-tests/bench.sh   (a setting's full run, to set against one without)
 #   BENCH_SECONDS=5 BENCH_CONNECTIONS=500 BENCH_ROUNDS=1 BENCH_DOC=/tmp/b.md load-tests/bench.sh   (a quick try)
 # Needs: JDK 17+, Maven, mosquitto (apt-get install -y mosquitto), python3; nothing else on the ports below.
 set -euo pipefail
@@ -36,7 +37,8 @@ rm -rf "$dir" && mkdir -p "$dir"
 export DROVER_DATA_DIR="$dir/data" DROVER_DEV_CASSANDRA_DIR="$dir/data/cassandra"
 export DROVER_CASSANDRA_CONTACT_POINT=127.0.0.1:$CASS_PORT DROVER_HTTP_PORT=$HTTP_PORT DROVER_MQTT_PORT=$MQTT_PORT
 export DROVER_REMOTE_PORT=$REMOTE_PORT DROVER_RATE_LIMIT=1000000
-export DROVER_JAVA_OPTS="-Ddrover.persistence.dev-cassandra.heap-mb=1024"
+# BENCH_NODE_OPTS: more JVM options of the node (e.g. -Ddrover.telemetry.batch-window=0), named on the page
+export DROVER_JAVA_OPTS="-Ddrover.persistence.dev-cassandra.heap-mb=1024${BENCH_NODE_OPTS:+ $BENCH_NODE_OPTS}"
 api=http://127.0.0.1:$HTTP_PORT
 admin="$dir/data/admin-api-key"
 
@@ -202,6 +204,7 @@ drover_rounds discard
 
 kill "$sampler_pid" 2>/dev/null || true; sampler_pid=""
 echo "$started $(date +%s)" > "$dir/run.window"
+echo "${BENCH_NODE_OPTS:-}" > "$dir/node-opts"
 python3 load-tests/bench-report.py "$dir" "$DOC"
 log "done in $(( $(date +%s) - started )) s; results in $dir, page $DOC"
 

@@ -39,7 +39,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The node's telemetry graph (docs/telemetry.md). In: the MQTT and HTTP edges, through one bounded queue.
- * Then batches of up to {@code batch-size} messages or {@code batch-window}, written with bounded
+ * Then batches of up to {@code batch-size} messages, of {@code batch-window} or (0) of what arrived while the
+ * writer was busy, written with bounded
  * parallelism (raw rows, latest values, rollup pending marks). Each message's future completes only when
  * its samples are durable — that is when the device gets its PUBACK (or HTTP answer), so a slow Cassandra
  * slows the acknowledgements: the writer backpressures the queue, a full queue refuses (the device is not
@@ -123,8 +124,7 @@ public final class TelemetryHub {
                 .help("Rollup windows this node will recompute when due").register(registry);
 
         Pair<Pair<BoundedSourceQueue<Pending>, CompletionStage<Done>>, Source<Stored, NotUsed>> run =
-                Source.<Pending>queue(settings.queueSize())
-                        .groupedWithin(settings.batchSize(), settings.batchWindow())
+                batches(Source.<Pending>queue(settings.queueSize()), settings)
                         .mapAsyncUnordered(settings.writeParallelism(), this::write)
                         .named("telemetry-writer")
                         .mapConcat(batch -> batch)
@@ -174,6 +174,25 @@ public final class TelemetryHub {
                 .viaMat(KillSwitches.single(), Keep.right())
                 .to(Sink.ignore())
                 .run(system));
+    }
+
+    /**
+     * A batch is what arrived while the writer was busy ({@code batch-window = 0}: no timer, so a message that
+     * finds a free write slot is written at once), or what arrived within {@code batch-window}. Either way at most
+     * {@code batch-size} messages.
+     */
+    private static <M> Source<List<Pending>, M> batches(Source<Pending, M> in, TelemetrySettings settings) {
+        if (!settings.batchWindow().isZero()) {
+            return in.groupedWithin(settings.batchSize(), settings.batchWindow());
+        }
+        return in.batch(settings.batchSize(), p -> {
+            List<Pending> l = new ArrayList<>();
+            l.add(p);
+            return l;
+        }, (l, p) -> {
+            l.add(p);
+            return l;
+        });
     }
 
     private CompletionStage<List<Stored>> write(List<Pending> batch) {

@@ -42,6 +42,8 @@ class TelemetryHubTest {
     /** A store whose writes answer what {@code onWrite} says (by attempt number, from 1). */
     private static final class StubStore implements TelemetryStore {
         final AtomicInteger writes = new AtomicInteger();
+        /** The number of samples of each write, in order. */
+        final List<Integer> sizes = java.util.Collections.synchronizedList(new ArrayList<>());
         final Function<Integer, CompletionStage<Void>> onWrite;
 
         StubStore(Function<Integer, CompletionStage<Void>> onWrite) {
@@ -50,6 +52,7 @@ class TelemetryHubTest {
 
         @Override
         public CompletionStage<Void> write(List<TelemetrySample> samples, Collection<RollupWindow> newWindows) {
+            sizes.add(samples.size());
             return onWrite.apply(writes.incrementAndGet());
         }
 
@@ -86,7 +89,11 @@ class TelemetryHubTest {
     }
 
     private static TelemetryHub hub(TelemetryStore store, int queueSize) {
-        TelemetrySettings s = new TelemetrySettings(16 * 1024, Duration.ofHours(1), queueSize, 10, Duration.ofMillis(1), 2, 3,
+        return hub(store, queueSize, Duration.ofMillis(1), 2);
+    }
+
+    private static TelemetryHub hub(TelemetryStore store, int queueSize, Duration window, int parallelism) {
+        TelemetrySettings s = new TelemetrySettings(16 * 1024, Duration.ofHours(1), queueSize, 10, window, parallelism, 3,
                 Duration.ofMillis(10), new TelemetrySettings.Rollups(Duration.ofSeconds(1), Duration.ofSeconds(1),
                 Duration.ofSeconds(1), 1, 1000, Duration.ofHours(1), Duration.ofHours(1), 10));
         return new TelemetryHub(testKit.system(), store, s, new PrometheusRegistry(), Clock.systemUTC());
@@ -102,6 +109,30 @@ class TelemetryHubTest {
                 : CompletableFuture.completedFuture(null));
         hub(store, 100).submit(msg(1)).toCompletableFuture().get(5, TimeUnit.SECONDS);
         assertEquals(2, store.writes.get(), "acknowledged after the second attempt");
+    }
+
+    @Test
+    void withoutABatchWindowAMessageIsWrittenAtOnceAndWhatArrivesMeanwhileIsTheNextBatch() throws Exception {
+        CompletableFuture<Void> first = new CompletableFuture<>();
+        StubStore store = new StubStore(n -> n == 1 ? first : CompletableFuture.completedFuture(null));
+        TelemetryHub hub = hub(store, 100, Duration.ZERO, 1);
+        CompletableFuture<Void> a = hub.submit(msg(0)).toCompletableFuture();
+        for (int i = 0; i < 500 && store.writes.get() == 0; i++) {
+            Thread.sleep(10); // no timer: the write starts as soon as the stream hands it on
+        }
+        assertEquals(List.of(1), store.sizes, "the first message is a batch of its own");
+        List<CompletableFuture<Void>> later = new ArrayList<>();
+        for (int i = 1; i <= 5; i++) {
+            later.add(hub.submit(msg(i)).toCompletableFuture());
+        }
+        Thread.sleep(300); // lets the stream take them from the queue while the one write slot is busy
+        assertEquals(1, store.writes.get(), "no second write while the only slot is busy");
+        first.complete(null);
+        a.get(5, TimeUnit.SECONDS);
+        for (CompletableFuture<Void> f : later) {
+            f.get(5, TimeUnit.SECONDS);
+        }
+        assertEquals(List.of(1, 5), store.sizes, "what arrived during the first write is the second batch");
     }
 
     @Test
