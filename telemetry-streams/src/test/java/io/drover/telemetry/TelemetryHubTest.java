@@ -125,7 +125,7 @@ class TelemetryHubTest {
         for (int i = 1; i <= 5; i++) {
             later.add(hub.submit(msg(i)).toCompletableFuture());
         }
-        Thread.sleep(300); // lets the stream take them from the queue while the one write slot is busy
+        Thread.sleep(500); // lets the stream take them from the queue while the one write slot is busy
         assertEquals(1, store.writes.get(), "no second write while the only slot is busy");
         first.complete(null);
         a.get(5, TimeUnit.SECONDS);
