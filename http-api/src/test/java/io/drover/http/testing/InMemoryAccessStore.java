@@ -15,6 +15,8 @@ public final class InMemoryAccessStore implements AccessStore {
 
     /** How many times a key was looked up by hash (what a Cassandra read would be). */
     public final java.util.concurrent.atomic.AtomicInteger keyReads = new java.util.concurrent.atomic.AtomicInteger();
+    /** The hash of each {@link #keyByHash} read, in order (open WebSockets of other tests revalidate theirs). */
+    public final java.util.concurrent.ConcurrentLinkedQueue<String> readHashes = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private final Map<String, Tenant> tenants = new ConcurrentHashMap<>();
     private final Map<String, ApiKey> keysByHash = new ConcurrentHashMap<>();
     private final Map<String, io.drover.persistence.Retention.Overrides> retention = new ConcurrentHashMap<>();
@@ -49,6 +51,7 @@ public final class InMemoryAccessStore implements AccessStore {
     @Override
     public CompletionStage<Optional<ApiKey>> keyByHash(String keyHash) {
         keyReads.incrementAndGet();
+        readHashes.add(keyHash);
         return CompletableFuture.completedFuture(Optional.ofNullable(keysByHash.get(keyHash)));
     }
 
