@@ -267,11 +267,16 @@ if conn and "before-fleet" in mem and "connected" in mem:
         rss_c = (m2["rss"] - m1["rss"]) / N
         heap_d = (m2["live"] - m0["live"]) / N
         rss_d = (m2["rss"] - m0["rss"]) / N
+        heap_t = (m1["live"] - m0["live"]) / conn["devices"]
         per = (heap_c, rss_c, heap_d, rss_d)
         w("Per connection (connected − provisioned, ÷ %s): **live heap %.1f KB, RSS %.1f KB**; per device with its twin "
           "actor (connected − before the fleet): live heap %.1f KB, RSS %.1f KB. The live heap is what the connections "
           "keep after a full GC; the RSS growth also holds heap the JVM committed for garbage meanwhile, so it is an "
           "upper bound of what a connection needs. Target: ≤ 20 KB a connection." % (n(N), heap_c, rss_c, heap_d, rss_d))
+        w("")
+        w("Per live idle twin (provisioned − before the fleet, ÷ %s devices; the twins created over REST are live, "
+          "not yet passivated): **live heap %.1f KB** (issue 13's target ≤ 3 KB; what it is made of: "
+          "docs/device-twin.md, \"Memory per twin\")." % (n(conn["devices"]), heap_t))
         w("")
         w("Extrapolated to 100,000 connections on one node (linear in the measured slope; needs a machine whose "
           "open-file cap is above 100k): +%s MB live heap and ≤ +%s MB RSS for the connections (≤ +%s MB RSS with "

@@ -2,13 +2,16 @@ package io.drover.device;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.function.BiConsumer;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.BackoffSupervisorStrategy;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.eventstream.EventStream;
+import org.apache.pekko.persistence.typed.EventSourcedSignal;
 import org.apache.pekko.persistence.typed.JournalPersistFailed;
 import org.apache.pekko.persistence.typed.JournalPersistRejected;
 import org.apache.pekko.persistence.typed.RecoveryFailed;
+import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 import org.apache.pekko.persistence.typed.javadsl.SignalHandlerBuilder;
 
 /**
@@ -32,13 +35,25 @@ public record TwinFailure(String entity, String cause) {
     public static final BackoffSupervisorStrategy BACKOFF =
             SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(10), 0.2);
 
-    /** Adds the three failure signals to an entity's signal handler; each publishes one {@code TwinFailure}. */
-    public static <S> SignalHandlerBuilder<S> published(SignalHandlerBuilder<S> handler, ActorSystem<?> system,
-            String entity) {
-        return handler
-                .onSignal(RecoveryFailed.class, (s, sig) -> publish(system, entity, RECOVERY_FAILED))
-                .onSignal(JournalPersistFailed.class, (s, sig) -> publish(system, entity, PERSIST_FAILED))
-                .onSignal(JournalPersistRejected.class, (s, sig) -> publish(system, entity, PERSIST_REJECTED));
+    /**
+     * An entity's whole signal handler as one case over its event-sourced signals: the three failures each publish
+     * one {@code TwinFailure}, every other such signal (e.g. {@code RecoveryCompleted}) goes to {@code other}. One
+     * case, not a builder chain: every live twin holds its handler, and each builder case costs it ~90 B
+     * (docs/device-twin.md, "Memory per twin"). Actor signals such as {@code Terminated} stay unhandled, as before.
+     */
+    public static <S> SignalHandler<S> handler(ActorSystem<?> system, String entity,
+            BiConsumer<S, EventSourcedSignal> other) {
+        return SignalHandlerBuilder.<S>builder().onSignal(EventSourcedSignal.class, (s, sig) -> {
+            String cause = sig instanceof RecoveryFailed ? RECOVERY_FAILED
+                    : sig instanceof JournalPersistFailed ? PERSIST_FAILED
+                    : sig instanceof JournalPersistRejected ? PERSIST_REJECTED
+                    : null;
+            if (cause != null) {
+                publish(system, entity, cause);
+            } else {
+                other.accept(s, sig);
+            }
+        }).build();
     }
 
     private static void publish(ActorSystem<?> system, String entity, String cause) {

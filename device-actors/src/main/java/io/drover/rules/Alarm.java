@@ -220,7 +220,7 @@ public final class Alarm extends EventSourcedBehaviorWithEnforcedReplies<Alarm.C
 
     @Override
     public SignalHandler<State> signalHandler() {
-        return TwinFailure.published(newSignalHandlerBuilder(), system, "alarm").build();
+        return TwinFailure.<State>handler(system, "alarm", (s, sig) -> {});
     }
 
     @Override

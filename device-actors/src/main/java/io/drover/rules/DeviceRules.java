@@ -139,12 +139,12 @@ public final class DeviceRules
 
     @Override
     public SignalHandler<State> signalHandler() {
-        return TwinFailure.published(newSignalHandlerBuilder(), ctx.getSystem(), "rules")
-                .onSignal(RecoveryCompleted.instance(), s -> {
-                    runtime.restore(s.statuses(), s.lastEvaluated());
-                    reconcile = s.statuses().values().stream().anyMatch(r -> r.status() == RuleRuntime.Status.ACTIVE);
-                })
-                .build();
+        return TwinFailure.<State>handler(ctx.getSystem(), "rules", (s, sig) -> {
+            if (sig instanceof RecoveryCompleted) {
+                runtime.restore(s.statuses(), s.lastEvaluated());
+                reconcile = s.statuses().values().stream().anyMatch(r -> r.status() == RuleRuntime.Status.ACTIVE);
+            }
+        });
     }
 
     @Override
