@@ -147,39 +147,41 @@ public final class DeviceRules
         });
     }
 
+    /** One dispatching lambda, not Pekko's builder, whose cases every live entity would hold (docs/device-twin.md). */
     @Override
     public CommandHandler<Command, Event, State> commandHandler() {
         // Not the enforced-replies variant: only Observe answers, and loading stashes/unstashes around it.
-        return newCommandHandlerBuilder().forAnyState()
-                .onCommand(Observe.class, this::onObserve)
-                .onCommand(Tick.class, (s, c) -> ready() ? apply(s, runtime.advance(watched, eventNow()), null)
-                        : Effect().none())
-                .onCommand(RulesLoaded.class, (s, c) -> {
-                    loading = false;
-                    if (rules == null || c.rules().setVersion() >= rules.setVersion()) {
-                        rules = c.rules();
-                        rewatch();
-                    }
-                    return Effect().unstashAll();
-                })
-                .onCommand(FactsLoaded.class, (s, c) -> {
-                    loading = false;
-                    facts = c.facts();
-                    factsAt = c.at();
-                    rewatch();
-                    return Effect().unstashAll();
-                })
-                .onCommand(LoadFailed.class, (s, c) -> {
-                    ctx.getLog().warn("Rules of {} wait: {} could not be loaded ({}); trying again in {}", key,
-                            c.what(), c.reason(), settings.factsTtl());
-                    timers.startSingleTimer("retry-load", new RetryLoad(), settings.factsTtl());
-                    return Effect().none(); // still loading: messages stay stashed (bounded by the stash)
-                })
-                .onCommand(RetryLoad.class, (s, c) -> {
-                    loading = false;
-                    return Effect().unstashAll(); // the stashed messages load again
-                })
-                .build();
+        return this::handle;
+    }
+
+    private Effect<Event, State> handle(State s, Command c) {
+        if (c instanceof Observe o) {
+            return onObserve(s, o);
+        } else if (c instanceof Tick) {
+            return ready() ? apply(s, runtime.advance(watched, eventNow()), null) : Effect().none();
+        } else if (c instanceof RulesLoaded l) {
+            loading = false;
+            if (rules == null || l.rules().setVersion() >= rules.setVersion()) {
+                rules = l.rules();
+                rewatch();
+            }
+            return Effect().unstashAll();
+        } else if (c instanceof FactsLoaded f) {
+            loading = false;
+            facts = f.facts();
+            factsAt = f.at();
+            rewatch();
+            return Effect().unstashAll();
+        } else if (c instanceof LoadFailed f) {
+            ctx.getLog().warn("Rules of {} wait: {} could not be loaded ({}); trying again in {}", key,
+                    f.what(), f.reason(), settings.factsTtl());
+            timers.startSingleTimer("retry-load", new RetryLoad(), settings.factsTtl());
+            return Effect().none(); // still loading: messages stay stashed (bounded by the stash)
+        } else if (c instanceof RetryLoad) {
+            loading = false;
+            return Effect().unstashAll(); // the stashed messages load again
+        }
+        throw new IllegalArgumentException("DeviceRules: unexpected command " + c.getClass().getName());
     }
 
     private boolean ready() {
