@@ -149,6 +149,8 @@ gatling() { # name simulation users seconds
   echo "$t0 $(date +%s%3N)" > "$dir/$1.window"
 }
 gatling gatling-rest RestSimulation 10 20
+# the node's JIT warms on the shadow path first (not reported): cold, a 20 s run measured half of what it carries warm
+gatling gatling-shadow-warmup ShadowReadSimulation 16 30
 gatling gatling-shadow-read ShadowReadSimulation 16 20
 
 # 4. telemetry writer vs raw driver writes (same Cassandra; the node idles meanwhile)
