@@ -24,8 +24,8 @@ import org.apache.pekko.http.javadsl.server.RejectionHandler;
 import org.apache.pekko.http.javadsl.server.Route;
 
 /**
- * The root route: correlation id, metrics, the one exception and rejection handler, health and
- * metrics without a key, the device API (device tokens), and {@code /api/v1} behind API-key authentication.
+ * The root route: correlation id, metrics, the one exception and rejection handler, health,
+ * metrics and the API's description (OpenAPI, Swagger UI) without a key, the device API (device tokens), and {@code /api/v1} behind API-key authentication.
  */
 public final class ApiRoutes {
 
@@ -42,6 +42,7 @@ public final class ApiRoutes {
     private final RuleRoutes rules;
     private final AlarmRoutes alarms;
     private final ApiMetrics metrics;
+    private final DocsRoutes docs = new DocsRoutes();
     private final RejectionHandler rejections = Problems.rejectionHandler();
 
     public ApiRoutes(Authenticator auth, DeviceApiRoutes deviceApi, DeviceRoutes devices, TenantRoutes tenants,
@@ -72,6 +73,7 @@ public final class ApiRoutes {
             }, () -> handleExceptions(Problems.exceptionHandler(correlationId, metrics), () ->
                     handleRejections(rejections, () -> concat(
                             health.route(),
+                            docs.route(),
                             pathPrefix(segment("api").slash("v1"), this::api)))));
         });
     }

@@ -55,7 +55,8 @@ import org.apache.pekko.persistence.testkit.query.javadsl.PersistenceTestKitRead
 
 /**
  * The whole API bound to a real port on loopback, over real sharded twins on an in-memory journal
- * and in-memory stores; requests go through {@link java.net.http.HttpClient}. Device ids starting
+ * and in-memory stores; requests go through {@link java.net.http.HttpClient}, and every answer is checked against the
+ * OpenAPI document ({@link OpenApiContract}). Device ids starting
  * with {@code slow-} never answer (their asks time out), to exercise the 503 path.
  */
 public final class ApiTestServer implements AutoCloseable {
@@ -229,7 +230,19 @@ public final class ApiTestServer implements AutoCloseable {
         } catch (Exception e) {
             // not JSON (e.g. /metrics)
         }
+        String pathOnly = URI.create(base() + path).getPath();
+        violations.addAll(CONTRACT.check(method, pathOnly, r.statusCode(),
+                r.headers().firstValue("Content-Type").orElse(null), r.body()));
         return new Reply(r.statusCode(), json, r);
+    }
+
+    /** The OpenAPI document every answer of {@link #call} is checked against. */
+    private static final OpenApiContract CONTRACT = new OpenApiContract();
+    private final java.util.List<String> violations = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+
+    /** What the answers so far did that the OpenAPI document does not allow (also asserted empty by {@link #close}). */
+    public java.util.List<String> contractViolations() {
+        return java.util.List.copyOf(violations);
     }
 
     @Override
@@ -237,5 +250,8 @@ public final class ApiTestServer implements AutoCloseable {
         binding.unbind().toCompletableFuture().get(10, TimeUnit.SECONDS);
         system.terminate();
         system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        // every route test is also a test of the document: an answer it does not describe fails the class
+        org.junit.jupiter.api.Assertions.assertEquals(java.util.List.of(), contractViolations(),
+                "answers the OpenAPI document (io/drover/http/openapi.json) does not allow");
     }
 }
