@@ -24,8 +24,9 @@ import org.apache.pekko.http.javadsl.server.RejectionHandler;
 import org.apache.pekko.http.javadsl.server.Route;
 
 /**
- * The root route: correlation id, metrics, the one exception and rejection handler, health,
- * metrics and the API's description (OpenAPI, Swagger UI) without a key, the device API (device tokens), and {@code /api/v1} behind API-key authentication.
+ * The root route: correlation id, metrics, the one exception and rejection handler; health, metrics and the
+ * API's description (OpenAPI, Swagger UI) without a key; the device API (device tokens); and {@code /api/v1}
+ * behind API-key authentication.
  */
 public final class ApiRoutes {
 

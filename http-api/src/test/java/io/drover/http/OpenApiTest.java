@@ -156,8 +156,8 @@ class OpenApiTest {
                 Reply r = server.call(m, concrete, admin, m.equals("GET") || m.equals("DELETE") ? null : "{}");
                 boolean noRoute = r.status() == 405 || (r.status() == 404 && "not-found".equals(r.code()));
                 if (documented == noRoute) {
-                    wrong.add(m + " " + path.getKey() + (documented ? " is documented but answered " : " is not documented but answered ")
-                            + r.status() + " " + r.code());
+                    wrong.add(m + " " + path.getKey() + (documented ? " is" : " is not")
+                            + " documented but answered " + r.status() + " " + r.code());
                 }
             }
         }
