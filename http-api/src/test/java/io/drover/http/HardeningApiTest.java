@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.drover.device.Credentials;
 import io.drover.device.Device;
 import io.drover.device.DeviceKey;
 import io.drover.http.testing.ApiTestServer;
@@ -348,12 +349,12 @@ class HardeningApiTest {
         problem(server.call("GET", "/api/v1/devices", "drv_guess_again", null), 429, "too-many-auth-failures");
         // reads of these requests' keys only: a socket an earlier test left open revalidates its own key every 2 s
         int mark = server.access.readHashes.size();
-        Set<String> asked = new java.util.HashSet<>(Set.of(io.drover.device.Credentials.hash(admin),
-                io.drover.device.Credentials.hash("t")));
+        Set<String> asked = new java.util.HashSet<>(Set.of(Credentials.hash(admin),
+                Credentials.hash("t")));
         List<CompletableFuture<Reply>> flood = new ArrayList<>();
         for (int i = 0; i < 50; i++) {
             String guess = "drv_flood_" + i;
-            asked.add(io.drover.device.Credentials.hash(guess));
+            asked.add(Credentials.hash(guess));
             flood.add(CompletableFuture.supplyAsync(() -> {
                 try {
                     return server.call("GET", "/api/v1/devices", guess, null);
