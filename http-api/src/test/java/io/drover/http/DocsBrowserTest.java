@@ -81,13 +81,7 @@ class DocsBrowserTest {
 
     @Test
     void swaggerUiRendersEveryOperationWithoutErrorsAndFromThisOriginOnly() throws Exception {
-        int operations = 0;
-        JsonNode doc = new io.drover.http.testing.OpenApiContract().document;
-        for (JsonNode path : doc.get("paths")) {
-            for (String m : List.of("get", "post", "put", "patch", "delete")) {
-                operations += path.has(m) ? 1 : 0;
-            }
-        }
+        int operations = new io.drover.http.testing.OpenApiContract().operations().size();
         browser.get(server.base() + "/api/docs");
         long deadline = System.nanoTime() + 30_000_000_000L;
         int shown = 0;

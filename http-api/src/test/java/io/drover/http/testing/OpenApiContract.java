@@ -43,6 +43,17 @@ public final class OpenApiContract {
         }
     }
 
+    /** The HTTP methods an OpenAPI path item may document. */
+    public static final List<String> METHODS = List.of("get", "post", "put", "patch", "delete");
+
+    /** Every documented operation as "method template", e.g. {@code "get /api/v1/devices"}. */
+    public List<String> operations() {
+        List<String> out = new ArrayList<>();
+        document.get("paths").fields().forEachRemaining(p -> METHODS.stream()
+                .filter(m -> p.getValue().has(m)).forEach(m -> out.add(m + " " + p.getKey())));
+        return out;
+    }
+
     /** The documented path template {@code path} (no query) falls under, or null. */
     public String template(String path) {
         String best = null;
@@ -99,7 +110,8 @@ public final class OpenApiContract {
             return out;
         }
         String what = method + " " + template + " → " + status;
-        JsonNode response = resolve(operation.get("responses").get(Integer.toString(status)));
+        JsonNode declared = operation.get("responses").get(Integer.toString(status));
+        JsonNode response = resolve(declared);
         if (response == null) {
             out.add(what + ": status not documented");
             return out;
@@ -120,10 +132,8 @@ public final class OpenApiContract {
         if (!type.endsWith("json")) {
             return out;
         }
-        String responsePointer = pointer("paths", template, method.toLowerCase(), "responses", Integer.toString(status));
-        String schemaPointer = operation.get("responses").get(Integer.toString(status)).has("$ref")
-                ? operation.get("responses").get(Integer.toString(status)).get("$ref").asText().substring(1)
-                : responsePointer;
+        String schemaPointer = declared.has("$ref") ? declared.get("$ref").asText().substring(1)
+                : pointer("paths", template, method.toLowerCase(), "responses", Integer.toString(status));
         Schema schema = schemas.computeIfAbsent(schemaPointer + "|" + type, k -> registry.getSchema(
                 SchemaLocation.of(LOCATION + "#" + schemaPointer + pointer("content", type, "schema"))));
         try {
