@@ -165,9 +165,12 @@ class TelemetryNodeTest {
                     stopAt = System.nanoTime();
                 }
                 if (i == 200) { // 150 × 20 ms ≈ 3 s (and more) stopped, below the 10 s write timeout
+                    // Taken before the signal: `kill` is a child process, and on a loaded machine Cassandra may
+                    // resume, write and the ack arrive before that process has been reaped. (The STOP instant is
+                    // taken after its signal, for the same reason the other way round: both are conservative.)
+                    contAt = System.nanoTime();
                     signal(pid.get(), "CONT");
                     stopped = false;
-                    contAt = System.nanoTime();
                 }
             }
         } finally {
