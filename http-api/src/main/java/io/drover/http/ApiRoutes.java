@@ -42,13 +42,15 @@ public final class ApiRoutes {
     private final LiveRoutes live;
     private final RuleRoutes rules;
     private final AlarmRoutes alarms;
+    private final FleetRoutes fleet;
     private final ApiMetrics metrics;
     private final DocsRoutes docs = new DocsRoutes();
     private final RejectionHandler rejections = Problems.rejectionHandler();
 
     public ApiRoutes(Authenticator auth, DeviceApiRoutes deviceApi, DeviceRoutes devices, TenantRoutes tenants,
             ApiKeyRoutes apiKeys, TelemetryRoutes telemetry, LiveRoutes live, RuleRoutes rules, AlarmRoutes alarms,
-            HealthRoutes health, ApiMetrics metrics) {
+            FleetRoutes fleet, HealthRoutes health, ApiMetrics metrics) {
+        this.fleet = fleet;
         this.telemetry = telemetry;
         this.rules = rules;
         this.alarms = alarms;
@@ -106,6 +108,7 @@ public final class ApiRoutes {
                             live.route(principal, () -> auth.stillValid(credentials)),
                             rules.route(principal),
                             alarms.route(principal),
+                            fleet.route(principal),
                             tenants.route(principal),
                             apiKeys.route(principal)));
                 })))));

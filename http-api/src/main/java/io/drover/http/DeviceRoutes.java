@@ -20,6 +20,7 @@ import io.drover.device.DeviceKey;
 import io.drover.persistence.DeviceDirectory;
 import io.drover.shard.DeviceClient;
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
@@ -45,6 +46,10 @@ public final class DeviceRoutes {
     private final ShadowRoutes shadow;
     private final CommandRoutes commands;
     private final TelemetryRoutes telemetry;
+
+    /** The lifecycle states a list can be filtered by (their wire names, as {@code state} in the answers). */
+    private static final List<String> STATES = java.util.Arrays.stream(Device.Lifecycle.values())
+            .map(l -> l.name().toLowerCase(java.util.Locale.ROOT)).toList();
 
     public DeviceRoutes(DeviceClient devices, DeviceDirectory directory, ShadowRoutes shadow, CommandRoutes commands,
             TelemetryRoutes telemetry, ApiMetrics metrics, Bodies bodies, HttpSettings settings, Idempotency idempotency) {
@@ -113,18 +118,35 @@ public final class DeviceRoutes {
 
     private Route list(Principal principal) {
         return parameterOptional("cursor", cursor -> parameterOptional("limit", limit ->
-                parameterOptional("type", type -> parameterOptional("label", label -> {
+                parameterOptional("type", type -> parameterOptional("label", label -> parameterOptional("state", state ->
+                        parameterOptional("q", search -> parameterOptional("online", online -> {
                     int n = limit.map(l -> parsePositive("limit", l)).orElse(settings.defaultPageSize());
                     if (n > settings.maxPageSize()) {
                         throw ApiProblem.invalidField("limit", "limit is at most " + settings.maxPageSize());
                     }
-                    DeviceDirectory.Query q = new DeviceDirectory.Query(principal.requireTenant(), cursor, n, type, label);
+                    state.ifPresent(s -> {
+                        if (!STATES.contains(s)) {
+                            throw ApiProblem.invalidField("state", "state is one of " + String.join(", ", STATES));
+                        }
+                    });
+                    search.ifPresent(s -> {
+                        if (s.isEmpty() || s.length() > 128) {
+                            throw ApiProblem.invalidField("q", "q is 1-128 characters");
+                        }
+                    });
+                    Optional<Boolean> on = online.map(o -> switch (o) {
+                        case "true" -> true;
+                        case "false" -> false;
+                        default -> throw ApiProblem.invalidField("online", "online is true or false");
+                    });
+                    DeviceDirectory.Query q = new DeviceDirectory.Query(principal.requireTenant(), cursor, n, type, label,
+                            state, search, on);
                     return completeWithFuture(metrics.cassandra("devices_list", () -> directory.list(q))
                             .exceptionally(Problems::invalidCursor)
                             .thenApply(page -> ApiJson.response(StatusCodes.OK, new Dtos.DevicePage(
                                     page.items().stream().map(Dtos.DeviceSummary::of).toList(),
                                     page.nextCursor().orElse(null)))));
-                }))));
+                })))))));
     }
 
     private Route one(DeviceKey key) {

@@ -52,11 +52,12 @@ public final class Dtos {
     public record DeviceWithToken(DeviceDto device, String token) {}
 
     public record DeviceSummary(
-            String id, String name, String type, List<String> labels, String state, Instant createdAt, Instant updatedAt) {
+            String id, String name, String type, List<String> labels, String state, Instant createdAt, Instant updatedAt,
+            boolean online) {
 
         static DeviceSummary of(DeviceListing d) {
             return new DeviceSummary(d.deviceId(), d.name(), d.type(), d.labels(), d.lifecycle(), d.createdAt(),
-                    d.updatedAt());
+                    d.updatedAt(), d.online());
         }
     }
 

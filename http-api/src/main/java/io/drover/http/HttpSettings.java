@@ -20,7 +20,8 @@ public record HttpSettings(
         Telemetry telemetry,
         Live live,
         String metricsToken,
-        Tls tls) {
+        Tls tls,
+        FleetRoutes.Settings fleet) {
 
     /** {@code drover.http.tls}: HTTPS with a PKCS12 keystore (the plain port then serves HTTPS only). */
     public record Tls(boolean enabled, String keystore, String keystorePassword) {}
@@ -53,6 +54,8 @@ public record HttpSettings(
                 new Live(c.getInt("live.buffer-size"), c.getInt("live.max-subscriptions"),
                         (int) c.getMemorySize("live.max-message-size").toBytes()),
                 c.getString("metrics-token"),
-                new Tls(c.getBoolean("tls.enabled"), c.getString("tls.keystore"), c.getString("tls.keystore-password")));
+                new Tls(c.getBoolean("tls.enabled"), c.getString("tls.keystore"), c.getString("tls.keystore-password")),
+                new FleetRoutes.Settings(c.getInt("fleet.summary-max-devices"), c.getInt("fleet.summary-max-alarms"),
+                        c.getDuration("fleet.summary-cache-ttl"), c.getInt("fleet.summary-cache-tenants")));
     }
 }

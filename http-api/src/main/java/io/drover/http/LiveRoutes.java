@@ -50,7 +50,8 @@ import org.apache.pekko.stream.javadsl.Source;
  * {@code {"type":"subscribe","alarms":true}} (and unsubscribe) for the tenant's alarm changes, pushed as
  * {@code {"type":"alarm","alarm":{…as GET /api/v1/alarms/{id}}}}.
  * Server → client: {@code subscribed}/{@code unsubscribed} acknowledgements, {@code telemetry} frames
- * ({@code {"type":"telemetry","deviceId":..,"series":{"t":[{"ts":..,"value":..}]}}}), and {@code error}
+ * ({@code {"type":"telemetry","deviceId":..,"series":{"t":[{"ts":..,"value":..,"receivedAt":..}]}}}, receivedAt
+ * the node's clock when the message was taken in, epoch ms), and {@code error}
  * frames with a stable {@code code}: a malformed message gets an error frame and the socket stays open.
  * Subscriptions are cluster-wide (the device's session may be on any node). Each socket has a bounded
  * buffer; a client that lets it fill up gets an {@code error} frame with code {@code slow-consumer} and
@@ -202,7 +203,11 @@ public final class LiveRoutes {
             for (TelemetrySample x : s.samples()) {
                 if (keys.isEmpty() || keys.contains(x.key())) {
                     ArrayNode arr = series.has(x.key()) ? (ArrayNode) series.get(x.key()) : series.putArray(x.key());
-                    arr.add(TelemetryRoutes.point(x));
+                    ObjectNode point = TelemetryRoutes.point(x);
+                    if (x.receivedAt() != null) {
+                        point.put("receivedAt", x.receivedAt().toEpochMilli()); // the ingest → display delay
+                    }
+                    arr.add(point);
                 }
             }
             return series.isEmpty() ? List.of() : List.of(frame(body));

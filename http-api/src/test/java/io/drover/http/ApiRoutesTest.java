@@ -311,6 +311,121 @@ class ApiRoutesTest {
     }
 
     @Test
+    void listSearchStateAndOnlineFilters() throws Exception {
+        call("POST", "/api/v1/devices", "{\"id\":\"pump-1\",\"name\":\"North Pump\"}");
+        call("POST", "/api/v1/devices", "{\"id\":\"pump-2\",\"name\":\"south pump\"}");
+        call("POST", "/api/v1/devices", "{\"id\":\"valve-1\",\"name\":\"Pumphouse valve\"}");
+        call("POST", "/api/v1/devices/pump-2/suspend", null);
+        server.twins.ask(new io.drover.device.DeviceKey(tenant, "pump-1"),
+                r -> new io.drover.device.Device.RecordConnected("s1", io.drover.shard.ClusterSessionDirectory.selfNode(server.system), Instant.now(), r))
+                .toCompletableFuture().get();
+        Eventually.await("pump-1 online and pump-2 suspended in the list", Duration.ofSeconds(10),
+                () -> call("GET", "/api/v1/devices?limit=50", null),
+                r -> r.body().at("/items/0/online").asBoolean() && "suspended".equals(r.body().at("/items/1/state").asText()));
+        assertEquals(Set.of("pump-1", "pump-2", "valve-1"), ids(call("GET", "/api/v1/devices?q=PUMP", null)));
+        assertEquals(Set.of("pump-1", "pump-2"), ids(call("GET", "/api/v1/devices?q=pump-", null)));
+        assertEquals(Set.of("pump-1"), ids(call("GET", "/api/v1/devices?q=north", null)));
+        assertEquals(Set.of("pump-2"), ids(call("GET", "/api/v1/devices?state=suspended", null)));
+        assertEquals(Set.of("pump-1"), ids(call("GET", "/api/v1/devices?online=true", null)));
+        assertEquals(Set.of("pump-2", "valve-1"), ids(call("GET", "/api/v1/devices?online=false&q=pump", null)));
+        assertEquals(Set.of(), ids(call("GET", "/api/v1/devices?state=active&q=valve", null)));
+        // a filter that matches little still pages through everything (short pages carry a cursor on)
+        Set<String> seen = new HashSet<>();
+        String cursor = null;
+        for (int pages = 0; pages < 10; pages++) {
+            Reply page = call("GET", "/api/v1/devices?limit=1&q=pump" + (cursor == null ? "" : "&cursor=" + cursor), null);
+            page.body().get("items").forEach(d -> seen.add(d.get("id").asText()));
+            JsonNode next = page.body().get("nextCursor");
+            if (next == null || next.isNull()) {
+                break;
+            }
+            cursor = next.asText();
+        }
+        assertEquals(Set.of("pump-1", "pump-2", "valve-1"), seen);
+        problem(call("GET", "/api/v1/devices?state=asleep", null), 400, "invalid-field");
+        problem(call("GET", "/api/v1/devices?online=yes", null), 400, "invalid-field");
+        problem(call("GET", "/api/v1/devices?q=", null), 400, "invalid-field");
+        problem(call("GET", "/api/v1/devices?q=" + "x".repeat(129), null), 400, "invalid-field");
+    }
+
+    private static Set<String> ids(Reply r) {
+        assertEquals(200, r.status(), r.raw().body());
+        Set<String> s = new HashSet<>();
+        r.body().get("items").forEach(d -> s.add(d.get("id").asText()));
+        return s;
+    }
+
+    @Test
+    void meTellsTheConsoleWhoTheKeyIs() throws Exception {
+        Reply me = call("GET", "/api/v1/me", null);
+        assertEquals(200, me.status());
+        assertEquals(tenant, me.body().get("tenantId").asText());
+        assertEquals("admin", me.body().get("role").asText());
+        assertTrue(me.body().get("canWrite").asBoolean());
+        assertTrue(me.body().get("admin").asBoolean());
+        Reply viewer = server.call("GET", "/api/v1/me", key("viewer"), null);
+        assertEquals("viewer", viewer.body().get("role").asText());
+        assertFalse(viewer.body().get("canWrite").asBoolean());
+        assertFalse(viewer.body().get("admin").asBoolean());
+        Reply operator = server.call("GET", "/api/v1/me", key("operator"), null);
+        assertTrue(operator.body().get("canWrite").asBoolean());
+        assertFalse(operator.body().get("admin").asBoolean());
+        Reply platform = server.call("GET", "/api/v1/me", server.platformKey, null);
+        assertEquals("platform-admin", platform.body().get("role").asText());
+        assertFalse(platform.body().hasNonNull("tenantId"));
+        problem(server.call("GET", "/api/v1/me", "drv_nope", null), 401, "invalid-credentials");
+        problem(server.call("GET", "/api/v1/fleet/summary", server.platformKey, null), 403, "forbidden");
+    }
+
+    @Test
+    void fleetSummaryCountsDevicesOnlineAndActiveAlarms() throws Exception {
+        for (String id : new String[] {"s1", "s2", "s3"}) {
+            createDevice(id);
+        }
+        call("POST", "/api/v1/devices/s2/suspend", null);
+        server.twins.ask(new io.drover.device.DeviceKey(tenant, "s1"),
+                r -> new io.drover.device.Device.RecordConnected("sess", io.drover.shard.ClusterSessionDirectory.selfNode(server.system), Instant.now(), r))
+                .toCompletableFuture().get();
+        Instant now = Instant.now();
+        server.alarms.upsert(alarm("a1", io.drover.rules.Severity.CRITICAL, io.drover.rules.Alarm.Status.ACTIVE, false, now));
+        server.alarms.upsert(alarm("a2", io.drover.rules.Severity.MAJOR, io.drover.rules.Alarm.Status.ACTIVE, true, now));
+        server.alarms.upsert(alarm("a3", io.drover.rules.Severity.CRITICAL, io.drover.rules.Alarm.Status.CLEARED, false, now));
+        // the summary is kept for summary-cache-ttl (10 s): wait for the read side first, then ask once
+        Eventually.await("the list to show all three, s1 online", Duration.ofSeconds(10),
+                () -> call("GET", "/api/v1/devices?online=true", null), r -> r.body().get("items").size() == 1);
+        Eventually.await("s2 suspended in the list", Duration.ofSeconds(10),
+                () -> call("GET", "/api/v1/devices?state=suspended", null), r -> r.body().get("items").size() == 1);
+        Reply s = call("GET", "/api/v1/fleet/summary", null);
+        assertEquals(200, s.status(), s.raw().body());
+        JsonNode b = s.body();
+        assertEquals(3, b.at("/devices/total").asLong());
+        assertEquals(1, b.at("/devices/online").asLong());
+        assertEquals(1, b.at("/devices/byState/suspended").asLong());
+        assertEquals(1, b.at("/devices/byState/provisioned").asLong()); // s3
+        assertEquals(1, b.at("/devices/byState/active").asLong()); // s1, activated by its first connection
+        assertEquals(2, b.at("/alarms/active").asLong());
+        assertEquals(1, b.at("/alarms/unacknowledged").asLong());
+        assertEquals(1, b.at("/alarms/bySeverity/critical").asLong());
+        assertEquals(1, b.at("/alarms/bySeverity/major").asLong());
+        assertEquals(0, b.at("/alarms/bySeverity/minor").asLong());
+        assertTrue(b.get("complete").asBoolean());
+        assertFalse(Instant.parse(b.get("computedAt").asText()).isBefore(now.minusSeconds(1)));
+        // another tenant sees only its own
+        ApiTestServer.TestTenant other = server.newTenant("o");
+        Reply o = server.call("GET", "/api/v1/fleet/summary", other.adminKey(), null);
+        assertEquals(0, o.body().at("/devices/total").asLong());
+        assertEquals(0, o.body().at("/alarms/active").asLong());
+        assertEquals(200, server.call("GET", "/api/v1/fleet/summary", key("viewer"), null).status());
+    }
+
+    private io.drover.rules.Alarm.AlarmView alarm(String id, io.drover.rules.Severity severity,
+            io.drover.rules.Alarm.Status status, boolean acked, Instant at) {
+        return new io.drover.rules.Alarm.AlarmView(id, tenant, "high-temp", "s1", 1, severity, status, acked, 1, at, at,
+                status == io.drover.rules.Alarm.Status.CLEARED ? at : null, null, acked ? at : null, null, "r1", 1, null,
+                false, 0);
+    }
+
+    @Test
     void lifecycleOverHttp() throws Exception {
         createDevice("l1");
         assertEquals("active", call("POST", "/api/v1/devices/l1/activate", null).body().get("state").asText());

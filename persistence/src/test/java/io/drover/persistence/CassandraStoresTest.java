@@ -112,6 +112,52 @@ class CassandraStoresTest {
     }
 
     @Test
+    void onlineSearchAndLifecycleFilterAndTheSummaryCountsEveryRow() throws Exception {
+        String tenant = uniq("t");
+        Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+        for (int i = 0; i < 30; i++) {
+            await(directory.upsert(new DeviceListing(tenant, (i < 10 ? "pump-" : "valve-") + i, i == 7 ? "Roof Pump" : null,
+                    "meter", List.of(), i % 3 == 0 ? "active" : "provisioned", now, now)));
+        }
+        for (int i : new int[] {0, 3, 12}) {
+            await(directory.updateOnline(tenant, (i < 10 ? "pump-" : "valve-") + i, true));
+        }
+        await(directory.updateOnline(tenant, "pump-3", false));
+        assertEquals(List.of("pump-0", "valve-12"), all(new DeviceDirectory.Query(tenant, Optional.empty(), 4,
+                Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.of(true))));
+        // an id prefix or a part of the name, either case
+        assertEquals(10, all(new DeviceDirectory.Query(tenant, Optional.empty(), 3, Optional.empty(), Optional.empty(),
+                Optional.empty(), Optional.of("PUMP-"), Optional.empty())).size());
+        assertEquals(List.of("pump-7"), all(new DeviceDirectory.Query(tenant, Optional.empty(), 3, Optional.empty(),
+                Optional.empty(), Optional.empty(), Optional.of("roof p"), Optional.empty())));
+        assertEquals(List.of("pump-0", "pump-3", "pump-6", "pump-9"), all(new DeviceDirectory.Query(tenant,
+                Optional.empty(), 3, Optional.empty(), Optional.empty(), Optional.of("active"), Optional.of("pump"),
+                Optional.empty())));
+
+        DeviceDirectory.Summary sum = await(directory.summary(tenant, 1000));
+        assertEquals(new DeviceDirectory.Summary(30, java.util.Map.of("active", 10L, "provisioned", 20L), 2, true), sum);
+        DeviceDirectory.Summary bounded = await(directory.summary(tenant, 12));
+        assertFalse(bounded.complete());
+        assertTrue(bounded.devices() >= 12 && bounded.devices() < 30, bounded.toString());
+    }
+
+    private List<String> all(DeviceDirectory.Query first) throws Exception {
+        List<String> ids = new ArrayList<>();
+        DeviceDirectory.Query q = first;
+        for (int pages = 0; pages < 100; pages++) {
+            DeviceDirectory.Page page = await(directory.list(q));
+            page.items().forEach(d -> ids.add(d.deviceId()));
+            if (page.nextCursor().isEmpty()) {
+                break;
+            }
+            q = new DeviceDirectory.Query(q.tenantId(), page.nextCursor(), q.limit(), q.type(), q.label(), q.lifecycle(),
+                    q.search(), q.online());
+        }
+        ids.sort(null);
+        return ids;
+    }
+
+    @Test
     void otherTenantsRowsNeverShow() throws Exception {
         String a = uniq("a");
         String b = uniq("b");

@@ -71,6 +71,8 @@ public final class ApiTestServer implements AutoCloseable {
     public final String platformKey;
     public final TelemetryHub hub;
     public final LiveFeed live;
+    /** The sharded twins themselves (what a test does as the MQTT gateway would, e.g. a session opening). */
+    public final DeviceClient twins;
     private final ServerBinding binding;
     private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
@@ -99,6 +101,7 @@ public final class ApiTestServer implements AutoCloseable {
             Thread.sleep(50);
         }
         DeviceClient real = DeviceSharding.init(system);
+        twins = real;
         // the read side as the node runs it (DeviceListProjection's handler), over the in-memory journal's tags
         PersistenceTestKitReadJournal journal = PersistenceQuery.get(system)
                 .getReadJournalFor(PersistenceTestKitReadJournal.class, PersistenceTestKitReadJournal.Identifier());

@@ -23,19 +23,36 @@ public final class InMemoryDeviceDirectory implements DeviceDirectory {
     public CompletionStage<Void> updateMetadata(String tenantId, String deviceId, String name, String type,
             List<String> labels, java.time.Instant updatedAt) {
         return change(tenantId, deviceId, d -> new DeviceListing(tenantId, deviceId, name, type,
-                List.copyOf(new java.util.TreeSet<>(labels)), d.lifecycle(), d.createdAt(), updatedAt));
+                List.copyOf(new java.util.TreeSet<>(labels)), d.lifecycle(), d.createdAt(), updatedAt, d.online()));
     }
 
     @Override
     public CompletionStage<Void> updateLifecycle(String tenantId, String deviceId, String lifecycle, java.time.Instant updatedAt) {
         return change(tenantId, deviceId, d -> new DeviceListing(tenantId, deviceId, d.name(), d.type(), d.labels(),
-                lifecycle, d.createdAt(), updatedAt));
+                lifecycle, d.createdAt(), updatedAt, d.online()));
     }
 
     @Override
     public CompletionStage<Void> touch(String tenantId, String deviceId, java.time.Instant updatedAt) {
         return change(tenantId, deviceId, d -> new DeviceListing(tenantId, deviceId, d.name(), d.type(), d.labels(),
-                d.lifecycle(), d.createdAt(), updatedAt));
+                d.lifecycle(), d.createdAt(), updatedAt, d.online()));
+    }
+
+    @Override
+    public CompletionStage<Void> updateOnline(String tenantId, String deviceId, boolean online) {
+        return change(tenantId, deviceId, d -> new DeviceListing(tenantId, deviceId, d.name(), d.type(), d.labels(),
+                d.lifecycle(), d.createdAt(), d.updatedAt(), online));
+    }
+
+    @Override
+    public CompletionStage<Summary> summary(String tenantId, int maxRows) {
+        List<DeviceListing> mine = rows.values().stream().filter(d -> d.tenantId().equals(tenantId)).limit(maxRows)
+                .toList();
+        java.util.Map<String, Long> by = new java.util.TreeMap<>();
+        mine.forEach(d -> by.merge(d.lifecycle(), 1L, Long::sum));
+        boolean complete = rows.values().stream().filter(d -> d.tenantId().equals(tenantId)).count() <= maxRows;
+        return CompletableFuture.completedFuture(new Summary(mine.size(), by,
+                mine.stream().filter(DeviceListing::online).count(), complete));
     }
 
     /** Changes a listed row (a row that is not there stays absent, like an update of no row). */
@@ -53,8 +70,7 @@ public final class InMemoryDeviceDirectory implements DeviceDirectory {
         String after = q.tenantId() + "\u0000" + q.cursor().map(c -> c.substring(2)).orElse("");
         List<DeviceListing> matching = rows.tailMap(after, false).values().stream()
                 .filter(d -> d.tenantId().equals(q.tenantId()))
-                .filter(d -> q.type().map(t -> t.equals(d.type())).orElse(true))
-                .filter(d -> q.label().map(l -> d.labels().contains(l)).orElse(true))
+                .filter(q::matches)
                 .limit(q.limit() + 1L)
                 .toList();
         List<DeviceListing> page = matching.subList(0, Math.min(q.limit(), matching.size()));

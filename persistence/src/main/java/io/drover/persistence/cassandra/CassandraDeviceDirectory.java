@@ -32,6 +32,8 @@ public final class CassandraDeviceDirectory implements DeviceDirectory {
     private final PreparedStatement metadata;
     private final PreparedStatement lifecycle;
     private final PreparedStatement touch;
+    private final PreparedStatement online;
+    private final PreparedStatement counted;
 
     public CassandraDeviceDirectory(CqlSession session, String keyspace, int buckets) {
         this.session = session;
@@ -44,7 +46,11 @@ public final class CassandraDeviceDirectory implements DeviceDirectory {
                 + "WHERE tenant_id = ? AND bucket = ? AND device_id = ?");
         touch = session.prepare("UPDATE " + keyspace + ".devices_by_tenant SET updated_at = ? "
                 + "WHERE tenant_id = ? AND bucket = ? AND device_id = ?");
-        page = session.prepare("SELECT device_id, name, type, labels, lifecycle, created_at, updated_at FROM " + keyspace
+        online = session.prepare("UPDATE " + keyspace + ".devices_by_tenant SET online = ? "
+                + "WHERE tenant_id = ? AND bucket = ? AND device_id = ?");
+        counted = session.prepare("SELECT lifecycle, online FROM " + keyspace
+                + ".devices_by_tenant WHERE tenant_id = ? AND bucket = ? LIMIT ?");
+        page = session.prepare("SELECT device_id, name, type, labels, lifecycle, created_at, updated_at, online FROM " + keyspace
                 + ".devices_by_tenant WHERE tenant_id = ? AND bucket = ? AND device_id > ? LIMIT ?");
     }
 
@@ -104,8 +110,8 @@ public final class CassandraDeviceDirectory implements DeviceDirectory {
                 last = r.getString("device_id");
                 DeviceListing d = new DeviceListing(q.tenantId(), last, r.getString("name"), r.getString("type"),
                         List.copyOf(new TreeSet<>(r.getSet("labels", String.class))), r.getString("lifecycle"),
-                        r.getInstant("created_at"), r.getInstant("updated_at"));
-                if (matches(q, d)) {
+                        r.getInstant("created_at"), r.getInstant("updated_at"), r.getBoolean("online"));
+                if (q.matches(d)) {
                     if (acc.size() == q.limit()) {
                         // one more than asked exists: the page ends before it
                         DeviceListing lastKept = acc.get(acc.size() - 1);
@@ -135,8 +141,46 @@ public final class CassandraDeviceDirectory implements DeviceDirectory {
                 new Page(List.copyOf(acc), Optional.ofNullable(next).map(Cursors::encode)));
     }
 
-    private static boolean matches(Query q, DeviceListing d) {
-        return q.type().map(t -> t.equals(d.type())).orElse(true)
-                && q.label().map(l -> d.labels().contains(l)).orElse(true);
+    @Override
+    public CompletionStage<Void> updateOnline(String tenantId, String deviceId, boolean isOnline) {
+        return session.executeAsync(online.bind(isOnline, tenantId, bucketOf(deviceId, buckets), deviceId))
+                .thenApply(rs -> null);
+    }
+
+    /**
+     * Reads two small columns of every row, bucket after bucket, paged by the driver, and stops after
+     * {@code maxRows}: one call costs O(devices) rows read, which is why the route caches the answer.
+     */
+    @Override
+    public CompletionStage<Summary> summary(String tenantId, int maxRows) {
+        return count(tenantId, 0, maxRows, new long[2], new java.util.TreeMap<>());
+    }
+
+    private CompletionStage<Summary> count(String tenantId, int bucket, int left, long[] totals,
+            java.util.Map<String, Long> byLifecycle) {
+        if (bucket >= buckets) {
+            return CompletableFuture.completedFuture(new Summary(totals[0], byLifecycle, totals[1], true));
+        }
+        if (left <= 0) {
+            return CompletableFuture.completedFuture(new Summary(totals[0], byLifecycle, totals[1], false));
+        }
+        return session.executeAsync(counted.bind(tenantId, bucket, left).setPageSize(5000))
+                .thenCompose(rs -> drain(rs, totals, byLifecycle))
+                .thenCompose(read -> count(tenantId, bucket + 1, left - read, totals, byLifecycle));
+    }
+
+    private static CompletionStage<Integer> drain(com.datastax.oss.driver.api.core.cql.AsyncResultSet rs, long[] totals,
+            java.util.Map<String, Long> byLifecycle) {
+        int read = 0;
+        for (Row r : rs.currentPage()) {
+            read++;
+            totals[0]++;
+            totals[1] += r.getBoolean("online") ? 1 : 0;
+            String l = r.getString("lifecycle");
+            byLifecycle.merge(l == null ? "unknown" : l, 1L, Long::sum);
+        }
+        int here = read;
+        return rs.hasMorePages() ? rs.fetchNextPage().thenCompose(next -> drain(next, totals, byLifecycle))
+                .thenApply(more -> here + more) : CompletableFuture.completedFuture(here);
     }
 }

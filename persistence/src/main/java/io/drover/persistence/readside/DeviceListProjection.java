@@ -99,8 +99,12 @@ public final class DeviceListProjection {
             write = directory.updateLifecycle(t, d, lifecycle(Device.Lifecycle.DECOMMISSIONED), x.at());
         } else if (event instanceof Device.CredentialsRotated || event instanceof Device.CertificateSet) {
             write = directory.touch(t, d, event.at());
+        } else if (event instanceof Device.Connected) {
+            write = directory.updateOnline(t, d, true);
+        } else if (event instanceof Device.Disconnected) {
+            write = directory.updateOnline(t, d, false);
         } else {
-            return CompletableFuture.completedFuture(Done.getInstance()); // shadow, connectivity, commands: not listed
+            return CompletableFuture.completedFuture(Done.getInstance()); // shadow, commands: not listed
         }
         return write.thenApply(x -> Done.getInstance());
     }

@@ -1,0 +1,147 @@
+package io.drover.http;
+
+import static org.apache.pekko.http.javadsl.server.Directives.complete;
+import static org.apache.pekko.http.javadsl.server.Directives.completeWithFuture;
+import static org.apache.pekko.http.javadsl.server.Directives.concat;
+import static org.apache.pekko.http.javadsl.server.Directives.get;
+import static org.apache.pekko.http.javadsl.server.Directives.path;
+import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
+
+import io.drover.persistence.AlarmDirectory;
+import io.drover.persistence.DeviceDirectory;
+import io.drover.rules.Alarm;
+import io.drover.rules.Severity;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.server.Route;
+
+/**
+ * {@code GET /api/v1/me} (who the key is: the console shows the role and hides what it may not do) and
+ * {@code GET /api/v1/fleet/summary} (the fleet page's counts).
+ *
+ * <p>A summary reads every device row of the tenant (two small columns) and its active alarms, up to the bounds of
+ * {@code drover.http.fleet}; past a bound the figures are lower bounds and {@code complete} is false. That is
+ * O(devices) reads, so each node keeps one answer per tenant for {@code summary-cache-ttl} (and shares one read in
+ * flight), for at most {@code summary-cache-tenants} tenants; {@code computedAt} says how old an answer is.
+ */
+public final class FleetRoutes {
+
+    /** {@code drover.http.fleet}. */
+    public record Settings(int summaryMaxDevices, int summaryMaxAlarms, Duration summaryCacheTtl, int summaryCacheTenants) {}
+
+    public record Me(String keyId, String tenantId, String role, boolean canWrite, boolean admin) {}
+
+    public record AlarmCounts(long active, long unacknowledged, Map<String, Long> bySeverity) {}
+
+    public record DeviceCounts(long total, long online, Map<String, Long> byState) {}
+
+    public record Summary(DeviceCounts devices, AlarmCounts alarms, boolean complete, Instant computedAt) {}
+
+    private record Cached(CompletionStage<Summary> summary, Instant at) {}
+
+    private static final int ALARM_PAGE = 500;
+
+    private final DeviceDirectory devices;
+    private final AlarmDirectory alarms;
+    private final ApiMetrics metrics;
+    private final Settings settings;
+    private final Clock clock;
+    /** Access-ordered and bounded: the least recently asked tenant goes first. */
+    private final Map<String, Cached> cache = new LinkedHashMap<>(16, 0.75f, true);
+
+    public FleetRoutes(DeviceDirectory devices, AlarmDirectory alarms, ApiMetrics metrics, Settings settings, Clock clock) {
+        this.devices = devices;
+        this.alarms = alarms;
+        this.metrics = metrics;
+        this.settings = settings;
+        this.clock = clock;
+    }
+
+    public Route route(Principal principal) {
+        return concat(
+                path("me", () -> get(() -> complete(ApiJson.response(StatusCodes.OK, me(principal))))),
+                path(segment("fleet").slash("summary"), () -> get(() -> completeWithFuture(
+                        summary(principal.requireTenant()).thenApply(s -> ApiJson.response(StatusCodes.OK, s))))));
+    }
+
+    static Me me(Principal p) {
+        boolean admin = p.role() == io.drover.persistence.ApiKey.Role.ADMIN || p.platformAdmin();
+        return new Me(p.keyId(), p.platformAdmin() ? null : p.tenantId(), p.role().wire(),
+                p.role() != io.drover.persistence.ApiKey.Role.VIEWER, admin);
+    }
+
+    CompletionStage<Summary> summary(String tenant) {
+        Instant now = clock.instant();
+        synchronized (cache) {
+            Cached c = cache.get(tenant);
+            if (c != null && c.at().plus(settings.summaryCacheTtl()).isAfter(now)) {
+                return c.summary();
+            }
+            CompletionStage<Summary> fresh = compute(tenant, now);
+            cache.put(tenant, new Cached(fresh, now));
+            while (cache.size() > settings.summaryCacheTenants()) {
+                cache.remove(cache.keySet().iterator().next());
+            }
+            // a failed read is not kept: the next call tries again
+            fresh.whenComplete((s, e) -> {
+                if (e != null) {
+                    synchronized (cache) {
+                        cache.remove(tenant, new Cached(fresh, now));
+                    }
+                }
+            });
+            return fresh;
+        }
+    }
+
+    private CompletionStage<Summary> compute(String tenant, Instant at) {
+        CompletionStage<DeviceDirectory.Summary> d = metrics.cassandra("fleet_devices",
+                () -> devices.summary(tenant, settings.summaryMaxDevices()));
+        CompletionStage<AlarmTally> a = metrics.cassandra("fleet_alarms",
+                () -> tally(tenant, Optional.empty(), new AlarmTally()));
+        return d.thenCombine(a, (ds, as) -> new Summary(
+                new DeviceCounts(ds.devices(), ds.online(), ds.byLifecycle()),
+                new AlarmCounts(as.active, as.unacknowledged, as.bySeverity), ds.complete() && as.complete, at));
+    }
+
+    private static final class AlarmTally {
+        long active;
+        long unacknowledged;
+        boolean complete = true;
+        final Map<String, Long> bySeverity = new LinkedHashMap<>();
+
+        AlarmTally() {
+            for (Severity s : Severity.values()) {
+                bySeverity.put(s.wire(), 0L);
+            }
+        }
+    }
+
+    private CompletionStage<AlarmTally> tally(String tenant, Optional<String> cursor, AlarmTally t) {
+        return alarms.list(new AlarmDirectory.Query(tenant, Alarm.Status.ACTIVE, Optional.empty(), Optional.empty(),
+                Optional.empty(), cursor, ALARM_PAGE)).thenCompose(page -> {
+                    for (Alarm.AlarmView v : page.items()) {
+                        t.active++;
+                        t.unacknowledged += v.acknowledged() ? 0 : 1;
+                        if (v.severity() != null) {
+                            t.bySeverity.merge(v.severity().wire(), 1L, Long::sum);
+                        }
+                    }
+                    if (page.nextCursor().isEmpty()) {
+                        return CompletableFuture.completedFuture(t);
+                    }
+                    if (t.active >= settings.summaryMaxAlarms()) {
+                        t.complete = false;
+                        return CompletableFuture.completedFuture(t);
+                    }
+                    return tally(tenant, page.nextCursor(), t);
+                });
+    }
+}
