@@ -45,6 +45,7 @@ public final class ApiRoutes {
     private final FleetRoutes fleet;
     private final ApiMetrics metrics;
     private final DocsRoutes docs = new DocsRoutes();
+    private final ConsoleRoutes console = new ConsoleRoutes();
     private final RejectionHandler rejections = Problems.rejectionHandler();
 
     public ApiRoutes(Authenticator auth, DeviceApiRoutes deviceApi, DeviceRoutes devices, TenantRoutes tenants,
@@ -77,6 +78,7 @@ public final class ApiRoutes {
                     handleRejections(rejections, () -> concat(
                             health.route(),
                             docs.route(),
+                            console.route(),
                             pathPrefix(segment("api").slash("v1"), this::api)))));
         });
     }

@@ -220,7 +220,7 @@ public final class DeviceRoutes {
                         new Dtos.DeviceWithToken(Dtos.DeviceDto.of(t.device()), t.token()))));
     }
 
-    private static int parsePositive(String field, String value) {
+    static int parsePositive(String field, String value) {
         try {
             int n = Integer.parseInt(value);
             if (n < 1) {

@@ -15,7 +15,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.List;
-import java.util.Properties;
 import java.util.Set;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
@@ -78,16 +77,6 @@ public final class DocsRoutes {
 
     /** The version of the swagger-ui WebJar on the classpath (its files live under that version's folder). */
     static String swaggerUiVersion() {
-        Properties p = new Properties();
-        try (InputStream in = DocsRoutes.class.getClassLoader()
-                .getResourceAsStream("META-INF/maven/org.webjars/swagger-ui/pom.properties")) {
-            if (in == null) {
-                throw new IllegalStateException("the org.webjars:swagger-ui jar is not on the classpath");
-            }
-            p.load(in);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return p.getProperty("version");
+        return ConsoleRoutes.webjarVersion("org.webjars", "swagger-ui");
     }
 }

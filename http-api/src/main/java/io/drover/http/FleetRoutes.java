@@ -4,19 +4,26 @@ import static org.apache.pekko.http.javadsl.server.Directives.complete;
 import static org.apache.pekko.http.javadsl.server.Directives.completeWithFuture;
 import static org.apache.pekko.http.javadsl.server.Directives.concat;
 import static org.apache.pekko.http.javadsl.server.Directives.get;
+import static org.apache.pekko.http.javadsl.server.Directives.parameterOptional;
 import static org.apache.pekko.http.javadsl.server.Directives.path;
 import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
 
 import io.drover.persistence.AlarmDirectory;
 import io.drover.persistence.DeviceDirectory;
+import io.drover.persistence.DeviceListing;
+import io.drover.persistence.TelemetrySample;
+import io.drover.persistence.TelemetryStore;
 import io.drover.rules.Alarm;
 import io.drover.rules.Severity;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
@@ -24,7 +31,8 @@ import org.apache.pekko.http.javadsl.server.Route;
 
 /**
  * {@code GET /api/v1/me} (who the key is: the console shows the role and hides what it may not do) and
- * {@code GET /api/v1/fleet/summary} (the fleet page's counts).
+ * {@code GET /api/v1/fleet/summary} (the fleet page's counts) and {@code GET /api/v1/fleet/positions} (the map's
+ * devices, a page of the device list at a time).
  *
  * <p>A summary reads every device row of the tenant (two small columns) and its active alarms, up to the bounds of
  * {@code drover.http.fleet}; past a bound the figures are lower bounds and {@code complete} is false. That is
@@ -34,7 +42,13 @@ import org.apache.pekko.http.javadsl.server.Route;
 public final class FleetRoutes {
 
     /** {@code drover.http.fleet}. */
-    public record Settings(int summaryMaxDevices, int summaryMaxAlarms, Duration summaryCacheTtl, int summaryCacheTenants) {}
+    public record Settings(int summaryMaxDevices, int summaryMaxAlarms, Duration summaryCacheTtl, int summaryCacheTenants,
+            int positionsMaxPage, int positionsParallelism) {}
+
+    /** A device on the map: its newest {@code lat}/{@code lon} telemetry and when it was sent. */
+    public record Position(String id, String name, String type, boolean online, double lat, double lon, long ts) {}
+
+    public record Positions(List<Position> items, int devicesRead, String nextCursor) {}
 
     public record Me(String keyId, String tenantId, String role, boolean canWrite, boolean admin) {}
 
@@ -48,7 +62,10 @@ public final class FleetRoutes {
 
     private static final int ALARM_PAGE = 500;
 
+    private static final Set<String> LAT_LON = Set.of("lat", "lon");
+
     private final DeviceDirectory devices;
+    private final TelemetryStore telemetry;
     private final AlarmDirectory alarms;
     private final ApiMetrics metrics;
     private final Settings settings;
@@ -56,8 +73,10 @@ public final class FleetRoutes {
     /** Access-ordered and bounded: the least recently asked tenant goes first. */
     private final Map<String, Cached> cache = new LinkedHashMap<>(16, 0.75f, true);
 
-    public FleetRoutes(DeviceDirectory devices, AlarmDirectory alarms, ApiMetrics metrics, Settings settings, Clock clock) {
+    public FleetRoutes(DeviceDirectory devices, TelemetryStore telemetry, AlarmDirectory alarms, ApiMetrics metrics,
+            Settings settings, Clock clock) {
         this.devices = devices;
+        this.telemetry = telemetry;
         this.alarms = alarms;
         this.metrics = metrics;
         this.settings = settings;
@@ -68,13 +87,73 @@ public final class FleetRoutes {
         return concat(
                 path("me", () -> get(() -> complete(ApiJson.response(StatusCodes.OK, me(principal))))),
                 path(segment("fleet").slash("summary"), () -> get(() -> completeWithFuture(
-                        summary(principal.requireTenant()).thenApply(s -> ApiJson.response(StatusCodes.OK, s))))));
+                        summary(principal.requireTenant()).thenApply(s -> ApiJson.response(StatusCodes.OK, s))))),
+                path(segment("fleet").slash("positions"), () -> get(() -> parameterOptional("cursor", cursor ->
+                        parameterOptional("limit", limit -> {
+                            String tenant = principal.requireTenant();
+                            int n = limit.map(l -> DeviceRoutes.parsePositive("limit", l)).orElse(settings.positionsMaxPage());
+                            if (n > settings.positionsMaxPage()) {
+                                throw ApiProblem.invalidField("limit", "limit is at most " + settings.positionsMaxPage());
+                            }
+                            return completeWithFuture(positions(tenant, cursor, n)
+                                    .thenApply(p -> ApiJson.response(StatusCodes.OK, p)));
+                        })))));
     }
 
     static Me me(Principal p) {
         boolean admin = p.role() == io.drover.persistence.ApiKey.Role.ADMIN || p.platformAdmin();
         return new Me(p.keyId(), p.platformAdmin() ? null : p.tenantId(), p.role().wire(),
                 p.role() != io.drover.persistence.ApiKey.Role.VIEWER, admin);
+    }
+
+    /**
+     * One page of the device list and the newest {@code lat}/{@code lon} of each listed device, read
+     * {@code positions-parallelism} at a time; devices without a numeric position are left out of {@code items}
+     * ({@code devicesRead} counts them all), so a client pages on while {@code nextCursor} is there.
+     */
+    CompletionStage<Positions> positions(String tenant, Optional<String> cursor, int limit) {
+        return metrics.cassandra("devices_list", () -> devices.list(new DeviceDirectory.Query(tenant, cursor, limit,
+                        Optional.empty(), Optional.empty())))
+                .exceptionally(Problems::invalidCursor)
+                .thenCompose(page -> {
+                    List<DeviceListing> listed = page.items();
+                    Position[] found = new Position[listed.size()];
+                    CompletionStage<Void> chain = CompletableFuture.completedFuture(null);
+                    int step = settings.positionsParallelism();
+                    for (int from = 0; from < listed.size(); from += step) {
+                        int start = from;
+                        int end = Math.min(listed.size(), from + step);
+                        chain = chain.thenCompose(x -> {
+                            List<CompletableFuture<Void>> reads = new ArrayList<>();
+                            for (int i = start; i < end; i++) {
+                                DeviceListing d = listed.get(i);
+                                int at = i;
+                                reads.add(metrics.cassandra("telemetry_latest",
+                                        () -> telemetry.latest(tenant, d.deviceId(), LAT_LON))
+                                        .thenAccept(v -> found[at] = position(d, v)).toCompletableFuture());
+                            }
+                            return CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new));
+                        });
+                    }
+                    return chain.thenApply(x -> new Positions(
+                            java.util.Arrays.stream(found).filter(java.util.Objects::nonNull).toList(), listed.size(),
+                            page.nextCursor().orElse(null)));
+                });
+    }
+
+    private static Position position(DeviceListing d, Map<String, TelemetrySample> v) {
+        TelemetrySample lat = v.get("lat");
+        TelemetrySample lon = v.get("lon");
+        if (lat == null || lon == null || lat.number() == null || lon.number() == null) {
+            return null;
+        }
+        double a = lat.number();
+        double o = lon.number();
+        if (!(a >= -90 && a <= 90 && o >= -180 && o <= 180)) {
+            return null;
+        }
+        return new Position(d.deviceId(), d.name(), d.type(), d.online(), a, o,
+                Math.max(lat.ts().toEpochMilli(), lon.ts().toEpochMilli()));
     }
 
     CompletionStage<Summary> summary(String tenant) {

@@ -57,7 +57,7 @@ public final class HttpApi {
                 new RuleRoutes(rules.rules(), rules.compiler(), rules.errors(), rules.backtester(), directory, bodies,
                         RuleRoutes.Settings.fromConfig(system.settings().config())),
                 new AlarmRoutes(rules.alarms(), rules.alarmDirectory(), clock),
-                new FleetRoutes(directory, rules.alarmDirectory(), metrics, settings.fleet(), clock),
+                new FleetRoutes(directory, telemetryStore, rules.alarmDirectory(), metrics, settings.fleet(), clock),
                 new HealthRoutes(readiness, metrics, settings.metricsToken()), metrics);
     }
 

@@ -56,6 +56,7 @@ public record HttpSettings(
                 c.getString("metrics-token"),
                 new Tls(c.getBoolean("tls.enabled"), c.getString("tls.keystore"), c.getString("tls.keystore-password")),
                 new FleetRoutes.Settings(c.getInt("fleet.summary-max-devices"), c.getInt("fleet.summary-max-alarms"),
-                        c.getDuration("fleet.summary-cache-ttl"), c.getInt("fleet.summary-cache-tenants")));
+                        c.getDuration("fleet.summary-cache-ttl"), c.getInt("fleet.summary-cache-tenants"),
+                        c.getInt("fleet.positions-max-page"), c.getInt("fleet.positions-parallelism")));
     }
 }

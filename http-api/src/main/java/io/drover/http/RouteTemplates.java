@@ -14,7 +14,8 @@ final class RouteTemplates {
     static final String OTHER = "other";
 
     static final List<String> ALL = List.of(
-            "/health/alive", "/health/ready", "/metrics", "/api/v1/openapi.json", "/api/docs", "/api/docs/{id}", "/api/v1/me", "/api/v1/fleet/summary",
+            "/health/alive", "/health/ready", "/metrics", "/api/v1/openapi.json", "/api/docs", "/api/docs/{id}", "/api/v1/me", "/api/v1/fleet/summary", "/api/v1/fleet/positions",
+            "/", "/console/{id}", "/console/lib/{id}", "/console/vendor/{id}",
             "/api/v1/device-api/telemetry", "/api/v1/device-api/shadow/reported",
             "/api/v1/devices", "/api/v1/devices/{id}",
             "/api/v1/devices/{id}/suspend", "/api/v1/devices/{id}/activate",

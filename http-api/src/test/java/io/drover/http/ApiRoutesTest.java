@@ -418,6 +418,50 @@ class ApiRoutesTest {
         assertEquals(200, server.call("GET", "/api/v1/fleet/summary", key("viewer"), null).status());
     }
 
+    @Test
+    void fleetPositionsPageTheListWithEachDevicesNewestLatLon() throws Exception {
+        String[] ids = {"m1", "m2", "m3", "m4", "m5"};
+        java.util.Map<String, String> tokens = new java.util.HashMap<>();
+        for (String id : ids) {
+            tokens.put(id, createDevice(id).body().get("token").asText());
+        }
+        long ts = System.currentTimeMillis() - 5_000;
+        send(tokens.get("m1"), "m1", "{\"ts\":" + ts + ",\"values\":{\"lat\":52.5,\"lon\":13.4}}");
+        send(tokens.get("m1"), "m1", "{\"ts\":" + (ts + 1000) + ",\"values\":{\"lat\":52.6,\"lon\":13.5}}");
+        send(tokens.get("m2"), "m2", "{\"ts\":" + ts + ",\"values\":{\"lat\":-33.9,\"lon\":151.2,\"t\":20}}");
+        send(tokens.get("m3"), "m3", "{\"ts\":" + ts + ",\"values\":{\"t\":20}}"); // no position
+        send(tokens.get("m4"), "m4", "{\"ts\":" + ts + ",\"values\":{\"lat\":\"north\",\"lon\":1}}"); // not numbers
+        send(tokens.get("m5"), "m5", "{\"ts\":" + ts + ",\"values\":{\"lat\":95,\"lon\":1}}"); // off the globe
+        Eventually.await("all five listed", Duration.ofSeconds(10), () -> call("GET", "/api/v1/devices?limit=50", null),
+                r -> r.body().get("items").size() == 5);
+        java.util.Map<String, JsonNode> found = new java.util.TreeMap<>();
+        int read = 0;
+        String cursor = null;
+        for (int pages = 0; pages < 10; pages++) {
+            Reply p = call("GET", "/api/v1/fleet/positions?limit=2" + (cursor == null ? "" : "&cursor=" + cursor), null);
+            assertEquals(200, p.status(), p.raw().body());
+            p.body().get("items").forEach(i -> found.put(i.get("id").asText(), i));
+            read += p.body().get("devicesRead").asInt();
+            if (!p.body().hasNonNull("nextCursor")) {
+                break;
+            }
+            cursor = p.body().get("nextCursor").asText();
+        }
+        assertEquals(5, read);
+        assertEquals(Set.of("m1", "m2"), found.keySet());
+        assertEquals(52.6, found.get("m1").get("lat").asDouble(), 1e-9, "the newest sample");
+        assertEquals(13.5, found.get("m1").get("lon").asDouble(), 1e-9);
+        assertEquals(ts + 1000, found.get("m1").get("ts").asLong());
+        assertEquals(-33.9, found.get("m2").get("lat").asDouble(), 1e-9);
+        problem(call("GET", "/api/v1/fleet/positions?limit=1001", null), 400, "invalid-field");
+        problem(call("GET", "/api/v1/fleet/positions?cursor=junk", null), 400, "invalid-cursor");
+    }
+
+    private void send(String token, String device, String body) throws Exception {
+        Reply r = server.call("POST", "/api/v1/device-api/telemetry", token, body, "X-Device-Id", tenant + ":" + device);
+        assertEquals(200, r.status(), r.raw().body());
+    }
+
     private io.drover.rules.Alarm.AlarmView alarm(String id, io.drover.rules.Severity severity,
             io.drover.rules.Alarm.Status status, boolean acked, Instant at) {
         return new io.drover.rules.Alarm.AlarmView(id, tenant, "high-temp", "s1", 1, severity, status, acked, 1, at, at,

@@ -22,7 +22,10 @@ class RouteTemplatesTest {
         assertEquals("other", RouteTemplates.of("/api/v1/devices/r1/nothing"));
         assertEquals("other", RouteTemplates.of("/api/v1/devices//shadow"));
         assertEquals("other", RouteTemplates.of("/api/v1/d8f1a2"));
-        assertEquals("other", RouteTemplates.of("/"));
+        assertEquals("/", RouteTemplates.of("/"), "the console's page");
+        assertEquals("/console/{id}", RouteTemplates.of("/console/app.js"));
+        assertEquals("/console/lib/{id}", RouteTemplates.of("/console/lib/leaflet.js"));
+        assertEquals("other", RouteTemplates.of("/favicon.ico"));
     }
 
     /** Every route docs/http-api.md shows has a template (a documented route counted as "other" fails here). */
