@@ -10,6 +10,8 @@
 #   5. as many MQTT connections as one process may hold here (open-file cap), memory per connection
 #   6. ingest with 0, 10 and 100 active rules, publish → alarm on WebSocket (load-tests/rules-bench.sh)
 #   7. the cluster: 1 vs 3 nodes, kill -9 under load (load-tests/cluster-bench.sh)
+#   8. the web console in headless chromium: ingest → card delay vs a plain WebSocket client, 10,000 devices on the map
+#      and in the fleet table (load-tests/console-bench.sh)
 # CPU of every process is sampled each second (/proc), the node and Cassandra are profiled with JFR during one more ingest run.
 # Results: target/bench/*.json|*.out and the generated part of docs/benchmarks.md (between its bench.sh markers).
 #   load-tests/bench.sh                      full run (defaults below)
@@ -223,4 +225,8 @@ if [ "${BENCH_RULES:-1}" = 1 ]; then
 fi
 if [ "${BENCH_CLUSTER:-1}" = 1 ]; then
   "${clean_env[@]}" bash load-tests/cluster-bench.sh
+fi
+# 8. the console section (load-tests/console-bench.sh: ConsoleBrowserTest in headless chromium). BENCH_CONSOLE=0 skips it.
+if [ "${BENCH_CONSOLE:-1}" = 1 ]; then
+  "${clean_env[@]}" bash load-tests/console-bench.sh
 fi
