@@ -8,6 +8,7 @@ import io.drover.persistence.ApiKey;
 import io.drover.persistence.DroverPersistence;
 import io.drover.persistence.PersistenceSettings;
 import io.drover.persistence.cassandra.CassandraLauncher;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -122,6 +123,11 @@ public final class Main {
         b.append("  Drover is running in dev mode (started in ").append(totalMs).append(" ms; Cassandra ")
                 .append(cassandra == CassandraLauncher.StartResult.STARTED ? "started in " + cassandraMs + " ms" : "was already running")
                 .append(")\n\n");
+        Path tenantKeyFile = dataDir.resolve("dev-tenant-key");
+        String tenantKey = Files.isReadable(tenantKeyFile) ? Files.readString(tenantKeyFile).trim() : null;
+        b.append("  Console      ").append(http).append("/   sign in with the 'dev' tenant's key")
+                .append(tenantKey != null ? ": " + tenantKey : " (in " + tenantKeyFile + ")").append("\n");
+        b.append("  API docs     ").append(http).append("/api/docs\n");
         b.append("  REST API     ").append(http).append("/api/v1\n");
         b.append("  Health       ").append(http).append("/health/ready\n");
         b.append("  Metrics      ").append(http).append("/metrics\n");
