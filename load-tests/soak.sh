@@ -138,10 +138,9 @@ for r in rows:
 lines += ["", "**Minute %d → %d: old generation %.2f ×, threads %.2f ×, open files %.2f ×** (target: each within 10 %%: %s)."
           % (first[0], last[0], ratio(1), ratio(2), ratio(3), "met" if ok else "NOT met"), "", "<!-- soak: end -->"]
 block = "\n".join(lines)
-text = open(doc).read() if os.path.exists(doc) else ""
-b, e = "<!-- soak: begin", "<!-- soak: end -->"
-text = text[:text.index(b)] + block + text[text.index(e) + len(e):] if b in text else text.rstrip("\n") + "\n\n" + block + "\n"
-open(doc, "w").write(text)
+sys.path.insert(0, "load-tests")
+from doc_block import put_block
+put_block(doc, "soak", block)
 print(block)
 sys.exit(0 if ok else 3)
 EOF
