@@ -133,6 +133,12 @@ class ConsoleBrowserTest {
         browser.driver.findElement(By.id("filter-q")).clear();
         browser.driver.executeScript("document.getElementById('filter-q').dispatchEvent(new Event('input'))");
         browser.await("pump-1 back", Duration.ofSeconds(10), "document.querySelector('#device-rows tr[data-device-id=\"pump-1\"]')");
+        // online state is pushed: a session of pump-1 (mosquitto_pub connects, publishes, disconnects) shows on its row
+        browser.await("the fleet page watching connectivity", Duration.ofSeconds(15),
+                "document.body.dataset.liveConnectivity === 'true'");
+        publish("{\"ts\":" + System.currentTimeMillis() + ",\"values\":{\"temperature\":20}}");
+        browser.await("pump-1's session on its row, live", Duration.ofSeconds(10),
+                "document.querySelector('#device-rows tr[data-device-id=\"pump-1\"]').dataset.liveOnline !== undefined");
         browser.screenshot("console-fleet");
     }
 

@@ -269,6 +269,14 @@ public final class Device
 
     public static final String CREDENTIALS_TOPIC = "device-credentials";
 
+    /**
+     * Published cluster-wide ({@link ConnectivityTopic}) once a session's start or end is journaled; {@code reason}
+     * is the disconnect reason (null for a connection).
+     */
+    public record ConnectivityChanged(DeviceKey key, boolean online, String reason, Instant at) implements DeviceSerializable {}
+
+    public static final String CONNECTIVITY_TOPIC = "device-connectivity";
+
     // ---------------------------------------------------------------- to the device's session
 
     /** What the twin sends to the node that holds the device's MQTT session. */
@@ -814,6 +822,7 @@ public final class Device
                     }
                     sessions.watch(c.node(), self);
                     dispatched.clear(); // a new session has been handed nothing yet
+                    announce(new ConnectivityChanged(key, true, null, c.at()));
                     pushDelta(ns);
                     deliverPendingTo(ns);
                 })
@@ -840,8 +849,13 @@ public final class Device
                 .thenRun(ns -> {
                     sessionLost = false;
                     sessions.unwatch(self);
+                    announce(new ConnectivityChanged(key, false, reason, at));
                 })
                 .thenReply(replyTo, this::details);
+    }
+
+    private void announce(ConnectivityChanged c) {
+        ConnectivityTopic.get(ctx.getSystem()).topic().tell(Topic.publish(c));
     }
 
     // ---------------------------------------------------------------- commands (RPC)

@@ -82,6 +82,7 @@ class SerializationTest {
                 new Device.RecordSeen(at, ref),
                 new Device.Connected("s1", "node-1", at),
                 new Device.Disconnected("s1", "client-disconnected", at),
+                new Device.ConnectivityChanged(key, false, "connection-lost", at),
                 new Device.PushDesired(key, 3, doc),
                 new Device.Kick(key, "suspended"),
                 new Device.SetCertificate("ab".repeat(32), ref),

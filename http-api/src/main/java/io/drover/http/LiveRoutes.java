@@ -48,7 +48,9 @@ import org.apache.pekko.stream.javadsl.Source;
  * <p>Client → server (text frames, JSON): {@code {"type":"subscribe","id":"r1","deviceIds":["d1"],"keys":["t"]}}
  * ({@code keys} optional: all keys) and {@code {"type":"unsubscribe","id":"r2","deviceIds":["d1"]}};
  * {@code {"type":"subscribe","alarms":true}} (and unsubscribe) for the tenant's alarm changes, pushed as
- * {@code {"type":"alarm","alarm":{…as GET /api/v1/alarms/{id}}}}.
+ * {@code {"type":"alarm","alarm":{…as GET /api/v1/alarms/{id}}}}, and {@code {"type":"subscribe","connectivity":true}}
+ * for its devices' session starts and ends, pushed as
+ * {@code {"type":"connectivity","deviceId":..,"online":..,"at":..,"reason":..}} once the twin journaled them.
  * Server → client: {@code subscribed}/{@code unsubscribed} acknowledgements, {@code telemetry} frames
  * ({@code {"type":"telemetry","deviceId":..,"series":{"t":[{"ts":..,"value":..,"receivedAt":..}]}}}, receivedAt
  * the node's clock when the message was taken in, epoch ms), and {@code error}
@@ -68,6 +70,9 @@ public final class LiveRoutes {
 
     /** Alarm changes of the tenant on or off. */
     private record AlarmSubscription(String id, boolean on) implements Control {}
+
+    /** Session starts and ends of the tenant's devices on or off. */
+    private record ConnectivitySubscription(String id, boolean on) implements Control {}
 
     private record ErrorFrame(String id, String code, String detail) implements Control {}
 
@@ -133,7 +138,7 @@ public final class LiveRoutes {
                 .preMaterialize(system);
         ActorRef self = out.first();
         Map<String, Set<String>> subscriptions = new HashMap<>(); // only touched by the outgoing stage below
-        boolean[] alarmsOn = {false}; // likewise
+        boolean[] topicsOn = {false, false}; // alarms, connectivity; likewise
         Source<Object, NotUsed> revoked = Source.tick(RECHECK, RECHECK, "check")
                 .mapAsync(1, t -> stillValid.get())
                 .filter(ok -> !ok)
@@ -145,7 +150,7 @@ public final class LiveRoutes {
                 .mapConcat(m -> m == Revoked.INSTANCE
                         ? List.of(frame(error(null, "credentials-revoked",
                                 "the API key of this socket was deleted or expired")))
-                        : handle(tenant, feed, self, subscriptions, alarmsOn, m))
+                        : handle(tenant, feed, self, subscriptions, topicsOn, m))
                 .recoverWithRetries(1, BufferOverflowException.class, () -> {
                     closedSlow.inc();
                     return Source.single(frame(error(null, "slow-consumer",
@@ -160,9 +165,40 @@ public final class LiveRoutes {
     }
 
     private List<Message> handle(String tenant, LiveFeed feed, ActorRef self, Map<String, Set<String>> subs,
-            boolean[] alarmsOn, Object m) {
+            boolean[] topicsOn, Object m) {
+        if (m instanceof Device.ConnectivityChanged c) {
+            if (!topicsOn[1] || !c.key().tenantId().equals(tenant)) {
+                return List.of();
+            }
+            ObjectNode body = ApiJson.MAPPER.createObjectNode();
+            body.put("type", "connectivity");
+            body.put("deviceId", c.key().deviceId());
+            body.put("online", c.online());
+            body.put("at", c.at().toString());
+            if (c.reason() != null) {
+                body.put("reason", c.reason());
+            }
+            return List.of(frame(body));
+        }
+        if (m instanceof ConnectivitySubscription a) {
+            var topic = io.drover.device.ConnectivityTopic.get(system).topic();
+            var me = org.apache.pekko.actor.typed.javadsl.Adapter.toTyped(self).<Device.ConnectivityChanged>unsafeUpcast();
+            if (a.on() && !topicsOn[1]) {
+                topic.tell(Topic.subscribe(me)); // the topic forgets the socket's actor when it ends
+            } else if (!a.on() && topicsOn[1]) {
+                topic.tell(Topic.unsubscribe(me));
+            }
+            topicsOn[1] = a.on();
+            ObjectNode n = ApiJson.MAPPER.createObjectNode();
+            n.put("type", a.on() ? "subscribed" : "unsubscribed");
+            if (a.id() != null) {
+                n.put("id", a.id());
+            }
+            n.put("connectivity", true);
+            return List.of(frame(n));
+        }
         if (m instanceof Alarm.Changed c) {
-            if (!alarmsOn[0] || !c.alarm().tenantId().equals(tenant)) {
+            if (!topicsOn[0] || !c.alarm().tenantId().equals(tenant)) {
                 return List.of();
             }
             ObjectNode body = ApiJson.MAPPER.createObjectNode();
@@ -174,15 +210,15 @@ public final class LiveRoutes {
             if (alarms.isEmpty()) {
                 return List.of(frame(error(a.id(), "alarms-unavailable", "alarms are not available on this node")));
             }
-            if (a.on() && !alarmsOn[0]) {
+            if (a.on() && !topicsOn[0]) {
                 // The topic watches the socket's actor: it forgets the socket when the socket ends.
                 alarms.get().tell(Topic.subscribe(org.apache.pekko.actor.typed.javadsl.Adapter.toTyped(self)
                         .<Alarm.Changed>unsafeUpcast()));
-            } else if (!a.on() && alarmsOn[0]) {
+            } else if (!a.on() && topicsOn[0]) {
                 alarms.get().tell(Topic.unsubscribe(org.apache.pekko.actor.typed.javadsl.Adapter.toTyped(self)
                         .<Alarm.Changed>unsafeUpcast()));
             }
-            alarmsOn[0] = a.on();
+            topicsOn[0] = a.on();
             ObjectNode n = ApiJson.MAPPER.createObjectNode();
             n.put("type", a.on() ? "subscribed" : "unsubscribed");
             if (a.id() != null) {
@@ -287,6 +323,12 @@ public final class LiveRoutes {
                 return done(new ErrorFrame(id, "invalid-message", "alarms is true, in a message without deviceIds"));
             }
             return done(new AlarmSubscription(id, type.equals("subscribe")));
+        }
+        if (node.has("connectivity")) {
+            if (!node.get("connectivity").isBoolean() || !node.get("connectivity").booleanValue() || node.has("deviceIds")) {
+                return done(new ErrorFrame(id, "invalid-message", "connectivity is true, in a message without deviceIds"));
+            }
+            return done(new ConnectivitySubscription(id, type.equals("subscribe")));
         }
         List<String> ids = new ArrayList<>();
         JsonNode idsNode = node.get("deviceIds");

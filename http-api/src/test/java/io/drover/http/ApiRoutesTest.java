@@ -462,6 +462,47 @@ class ApiRoutesTest {
         assertEquals(200, r.status(), r.raw().body());
     }
 
+    @Test
+    void theWebSocketPushesTheTenantsSessionStartsAndEnds() throws Exception {
+        createDevice("w1");
+        ApiTestServer.TestTenant other = server.newTenant("o");
+        server.call("POST", "/api/v1/devices", other.adminKey(), "{\"id\":\"x1\"}");
+        io.drover.http.testing.WsFrames s = new io.drover.http.testing.WsFrames(true);
+        java.net.http.WebSocket ws = java.net.http.HttpClient.newHttpClient().newWebSocketBuilder()
+                .header("Authorization", "Bearer " + admin)
+                .buildAsync(java.net.URI.create(server.base().replace("http", "ws") + "/api/v1/ws"), s)
+                .get(10, java.util.concurrent.TimeUnit.SECONDS);
+        ws.sendText("{\"type\":\"subscribe\",\"id\":\"c\",\"connectivity\":\"yes\"}", true).get();
+        assertEquals("invalid-message", s.next("error").get("code").asText());
+        ws.sendText("{\"type\":\"subscribe\",\"id\":\"c\",\"connectivity\":true}", true).get();
+        JsonNode ack = s.next("subscribed");
+        assertTrue(ack.get("connectivity").asBoolean(), ack.toString());
+        String node = io.drover.shard.ClusterSessionDirectory.selfNode(server.system);
+        // the other tenant's device: not this socket's
+        server.twins.ask(new io.drover.device.DeviceKey(other.id(), "x1"),
+                r -> new io.drover.device.Device.RecordConnected("x", node, Instant.now(), r)).toCompletableFuture().get();
+        server.twins.ask(new io.drover.device.DeviceKey(tenant, "w1"),
+                r -> new io.drover.device.Device.RecordConnected("s1", node, Instant.now(), r)).toCompletableFuture().get();
+        JsonNode on = s.next("connectivity");
+        assertEquals("w1", on.get("deviceId").asText(), "only this tenant's sessions: " + on);
+        assertTrue(on.get("online").asBoolean());
+        assertFalse(on.has("reason"));
+        Instant.parse(on.get("at").asText());
+        server.twins.ask(new io.drover.device.DeviceKey(tenant, "w1"),
+                r -> new io.drover.device.Device.RecordDisconnected("s1", "client-disconnected", Instant.now(), r))
+                .toCompletableFuture().get();
+        JsonNode off = s.next("connectivity");
+        assertEquals("w1", off.get("deviceId").asText(), "only this tenant's sessions: " + off);
+        assertFalse(off.get("online").asBoolean());
+        assertEquals("client-disconnected", off.get("reason").asText());
+        ws.sendText("{\"type\":\"unsubscribe\",\"id\":\"u\",\"connectivity\":true}", true).get();
+        assertEquals("unsubscribed", s.next("unsubscribed").get("type").asText());
+        server.twins.ask(new io.drover.device.DeviceKey(tenant, "w1"),
+                r -> new io.drover.device.Device.RecordConnected("s2", node, Instant.now(), r)).toCompletableFuture().get();
+        assertNull(s.frames.poll(1, java.util.concurrent.TimeUnit.SECONDS), "nothing after unsubscribing");
+        ws.abort();
+    }
+
     private io.drover.rules.Alarm.AlarmView alarm(String id, io.drover.rules.Severity severity,
             io.drover.rules.Alarm.Status status, boolean acked, Instant at) {
         return new io.drover.rules.Alarm.AlarmView(id, tenant, "high-temp", "s1", 1, severity, status, acked, 1, at, at,

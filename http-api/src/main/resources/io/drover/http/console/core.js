@@ -155,6 +155,7 @@ class Live {
     this.open = false;
     this.devices = new Map(); // deviceId -> Set of handlers
     this.alarms = new Set();
+    this.connectivity = new Set();
     this.statusHandlers = new Set();
     this.backoff = 500;
     this.seq = 0;
@@ -175,6 +176,7 @@ class Live {
       const ids = [...this.devices.keys()];
       if (ids.length) this.send({ type: 'subscribe', id: 'r' + (++this.seq), deviceIds: ids });
       if (this.alarms.size) this.send({ type: 'subscribe', id: 'r' + (++this.seq), alarms: true });
+      if (this.connectivity.size) this.send({ type: 'subscribe', id: 'r' + (++this.seq), connectivity: true });
     };
     ws.onmessage = (e) => this.frame(JSON.parse(e.data));
     ws.onclose = () => {
@@ -183,7 +185,7 @@ class Live {
       this.confirmed.clear();
       this.alarmsConfirmed = false;
       this.status('reconnecting');
-      if (session.key && (this.devices.size || this.alarms.size)) {
+      if (session.key && (this.devices.size || this.alarms.size || this.connectivity.size)) {
         this.timer = setTimeout(() => this.connect(), this.backoff);
         this.backoff = Math.min(this.backoff * 2, 10000);
       }
@@ -194,6 +196,7 @@ class Live {
     clearTimeout(this.timer);
     this.devices.clear();
     this.alarms.clear();
+    this.connectivity.clear();
     if (this.ws) this.ws.close();
     this.ws = null;
   }
@@ -212,12 +215,15 @@ class Live {
       for (const f of this.devices.get(m.deviceId) || []) f(m, received);
     } else if (m.type === 'alarm') {
       for (const f of this.alarms) f(m.alarm, received);
+    } else if (m.type === 'connectivity') {
+      for (const f of this.connectivity) f(m, received);
     } else if (m.type === 'subscribed' || m.type === 'unsubscribed') {
       // what the server confirmed (tests wait on it before publishing)
       for (const d of m.deviceIds || []) {
         if (m.type === 'subscribed') this.confirmed.add(d); else this.confirmed.delete(d);
       }
       if (m.alarms) this.alarmsConfirmed = m.type === 'subscribed';
+      if (m.connectivity) document.body.dataset.liveConnectivity = String(m.type === 'subscribed');
       document.body.dataset.liveDevices = [...this.confirmed].join(',');
       document.body.dataset.liveAlarms = String(!!this.alarmsConfirmed);
     } else if (m.type === 'error') {
@@ -251,6 +257,17 @@ class Live {
     return () => {
       this.alarms.delete(f);
       if (!this.alarms.size) this.send({ type: 'unsubscribe', id: 'r' + (++this.seq), alarms: true });
+    };
+  }
+
+  /** Calls f({deviceId, online, at, reason}) for every session start and end of the tenant's devices. */
+  watchConnectivity(f) {
+    if (!this.connectivity.size) this.send({ type: 'subscribe', id: 'r' + (++this.seq), connectivity: true });
+    this.connectivity.add(f);
+    this.connect();
+    return () => {
+      this.connectivity.delete(f);
+      if (!this.connectivity.size) this.send({ type: 'unsubscribe', id: 'r' + (++this.seq), connectivity: true });
     };
   }
 

@@ -1,5 +1,5 @@
 // Fleet page: the tenant's counts and the device table (search, filters, cursor paging).
-import { age, api, errorBox, every, h, session, setAge } from './core.js';
+import { age, api, errorBox, every, h, live, session, setAge } from './core.js';
 
 const PAGE = 50;
 /** A filtered page may come back short (the list scans a bounded number of rows a request): ask on, this often. */
@@ -30,6 +30,8 @@ export async function fleetPage(view) {
   let pageIndex = 0;
   let nextCursor = null;
   let loading = 0;
+  /** Session changes pushed in the last seconds, which the list's read side may not show yet (bounded). */
+  const liveState = new Map();
 
   function query(cursor) {
     const p = new URLSearchParams({ limit: String(PAGE) });
@@ -73,13 +75,15 @@ export async function fleetPage(view) {
   }
 
   function row(d) {
+    const pushed = liveState.get(d.id);
+    if (pushed && Date.now() - pushed.seen < 10000) d = { ...d, online: pushed.online }; // newer than the list's read side
     return h('tr', { dataset: { deviceId: d.id } },
       h('td', {}, h('a', { href: '#/devices/' + encodeURIComponent(d.id) }, d.id)),
       h('td', {}, d.name || ''),
       h('td', {}, d.type || ''),
       h('td', {}, (d.labels || []).map((l) => h('span', { class: 'chip' }, l))),
       h('td', {}, h('span', { class: 'state ' + d.state }, d.state)),
-      h('td', {}, h('span', { class: d.online ? 'dot on' : 'dot off' }, d.online ? 'online' : 'offline')),
+      h('td', { class: 'connection' }, h('span', { class: d.online ? 'dot on' : 'dot off' }, d.online ? 'online' : 'offline')),
       h('td', {}, age(d.updatedAt)));
   }
 
@@ -138,10 +142,24 @@ export async function fleetPage(view) {
       tbody),
     h('div', { class: 'pager' }, prev, next, status, tableAge));
   await Promise.all([load(), loadCounts()]);
-  // online state and counts stay current: the page re-reads what it shows
-  const stopTable = every(5000, load);
+  // online state is pushed (the tenant's session starts and ends over the socket); the table and the counts are
+  // re-read too, for what has no live frame (new devices, lifecycle) and for changes missed while reconnecting
+  const stopLive = live.watchConnectivity((c) => {
+    liveState.set(c.deviceId, { online: c.online, seen: Date.now() });
+    if (liveState.size > 1000) liveState.delete(liveState.keys().next().value);
+    const tr = tbody.querySelector(`tr[data-device-id="${CSS.escape(c.deviceId)}"]`);
+    if (!tr) return;
+    const cell = tr.querySelector('td.connection');
+    cell.replaceChildren(h('span', { class: c.online ? 'dot on' : 'dot off' }, c.online ? 'online' : 'offline'),
+      ' ', age(c.at));
+    tr.dataset.liveOnline = String(c.online);
+    tr.classList.remove('flash');
+    void tr.offsetWidth;
+    tr.classList.add('flash');
+  });
+  const stopTable = every(15000, load);
   const stopCounts = every(10000, loadCounts);
-  return () => { stopTable(); stopCounts(); clearTimeout(debounce); };
+  return () => { stopLive(); stopTable(); stopCounts(); clearTimeout(debounce); };
 }
 
 /** Register a device (operator, admin): its token is shown once. */
