@@ -119,7 +119,8 @@ class ConsoleBrowserTest {
         signIn(admin);
         assertEquals("admin", browser.driver.findElement(By.id("role")).getText());
         assertEquals(admin, js("sessionStorage.getItem('drover.key')"), "kept in this tab's sessionStorage");
-        browser.await("pump-1 in the table", Duration.ofSeconds(15),
+        // the table is re-read every 10 s; the device list follows the twins within about 2 s
+        browser.await("pump-1 in the table", Duration.ofSeconds(30),
                 "document.querySelector('#device-rows tr[data-device-id=\"pump-1\"]')");
         String row = browser.driver.findElement(By.cssSelector("#device-rows tr[data-device-id='pump-1']")).getText();
         assertTrue(row.contains("North pump") && row.contains("pump") && row.contains("provisioned"), row);
@@ -206,6 +207,8 @@ class ConsoleBrowserTest {
         browser.driver.findElement(By.cssSelector("button.range[data-range='24h']")).click();
         browser.await("the 1-minute rollup for 24 h", Duration.ofSeconds(10),
                 "document.getElementById('chart').dataset.resolution === '1m'");
+        browser.await("24 h: the minutes not rolled up yet, from their raw samples", Duration.ofSeconds(10),
+                "document.getElementById('chart').dataset.points >= 10");
         browser.driver.findElement(By.cssSelector("button.range[data-range='7d']")).click();
         browser.await("the 1-hour rollup for 7 d", Duration.ofSeconds(10),
                 "document.getElementById('chart').dataset.resolution === '1h'");
@@ -239,6 +242,26 @@ class ConsoleBrowserTest {
         browser.driver.findElement(By.id("conflict-reload")).click();
         browser.await("the current shadow loaded", Duration.ofSeconds(10),
                 "JSON.parse(document.getElementById('desired-editor').value).target === 22");
+
+        // the history: the first desired change, and the shadow as it was right after it
+        go("#/fleet");
+        go("#/devices/pump-1");
+        browser.await("the history's changes", Duration.ofSeconds(15),
+                "document.querySelectorAll('#history-changes li a').length >= 2");
+        List<WebElement> versions = browser.driver.findElements(By.cssSelector("#history-changes li a"));
+        versions.get(versions.size() - 1).click(); // the oldest listed: target 21
+        browser.await("the shadow at that time", Duration.ofSeconds(10), "document.getElementById('history-shadow')");
+        assertEquals(21L, js("JSON.parse(document.getElementById('history-shadow').textContent).desired.target"));
+
+        // a persistent command is queued for the offline device and listed with its status
+        browser.driver.findElement(By.id("command-name")).sendKeys("reboot");
+        browser.driver.findElement(By.id("command-persistent")).click();
+        browser.driver.findElement(By.cssSelector("#command-form button[type=submit]")).click();
+        browser.await("the command's answer", Duration.ofSeconds(10),
+                "(document.getElementById('command-result').textContent || '').startsWith('reboot: requested')");
+        browser.await("the command listed", Duration.ofSeconds(10),
+                "document.getElementById('command-rows').textContent.includes('reboot')");
+        browser.screenshot("console-device-history-commands");
     }
 
     private static void setEditor(String json) {
@@ -288,6 +311,25 @@ class ConsoleBrowserTest {
         assertTrue(caret.startsWith("temperature > > 80") && caret.contains("^"), caret);
         assertTrue((Boolean) js("document.getElementById('rule-condition').classList.contains('invalid')"));
         browser.screenshot("console-rule-error");
+
+        // the backtest of the fixed rule over the last 24 h of pump-1: the one hot spell (95, cleared at 60)
+        browser.driver.executeScript("document.getElementById('rule-condition').value = 'temperature > 80';");
+        browser.driver.findElement(By.id("backtest-devices")).sendKeys("pump-1");
+        browser.driver.findElement(By.id("backtest-run")).click();
+        browser.await("the backtest's result", Duration.ofSeconds(30), "document.getElementById('backtest-summary')");
+        String summary = browser.driver.findElement(By.id("backtest-summary")).getText();
+        assertTrue(summary.startsWith("1 alarm "), summary);
+        browser.await("the chart with the alarm drawn", Duration.ofSeconds(10),
+                "document.getElementById('backtest-plot').dataset.bands === '1'");
+        assertTrue(Integer.parseInt((String) js("document.getElementById('backtest-plot').dataset.points")) >= 10,
+                "the samples the replay read, on the chart");
+        browser.screenshot("console-rule-backtest");
+        go("#/rules");
+        browser.await("the rule list", Duration.ofSeconds(15), "document.querySelector('#rule-rows tr[data-rule-id] button.toggle')");
+        browser.driver.findElement(By.cssSelector("#rule-rows tr[data-rule-id] button.toggle")).click();
+        browser.await("the rule disabled", Duration.ofSeconds(10),
+                "document.querySelector('#rule-rows tr[data-rule-id]').dataset.enabled === 'false'");
+        browser.screenshot("console-rules");
     }
 
     @Test

@@ -1,6 +1,7 @@
 // The device page's time-series chart (uPlot, from its WebJar: the global uPlot).
 // The range picks the data: up to 3 h raw samples, up to 3 d the 1-minute rollup, beyond the 1-hour rollup
-// (presets: 1 h raw, 24 h 1-minute, 7 d and 30 d 1-hour). A range that ends now streams new points in.
+// (presets: 1 h raw, 24 h 1-minute, 7 d and 30 d 1-hour), followed by the raw samples of the minutes not rolled up
+// yet. A range that ends now streams new points in.
 import { api, errorBox, every, h, setAge } from './core.js';
 
 const HOUR = 3600e3;
@@ -90,11 +91,26 @@ export function chart(box, path, keys) {
     if (token !== loading) return;
     message.replaceChildren();
     const points = ((body.series || {})[key] || []).filter((x) => typeof x.value === 'number');
+    let recent = 0;
+    if (interval && range.span) {
+      // the newest minutes are not rolled up yet: their raw samples follow the last stored bucket
+      const step = interval === '1m' ? 60e3 : HOUR;
+      const since = Math.max(points.length ? points[points.length - 1].ts + step : f, t - 2 * HOUR);
+      const q = new URLSearchParams({ keys: key, from: String(since), to: String(t), order: 'asc', limit: '1000' });
+      try {
+        const raw = (((await api('GET', path + '/telemetry?' + q)).body.series || {})[key] || [])
+          .filter((x) => typeof x.value === 'number');
+        points.push(...raw);
+        recent = raw.length;
+      } catch (e) { /* the rollups alone */ }
+      if (token !== loading) return;
+    }
     current = {
       key, from: f, to: t, interval, live: !!range.span,
       xs: points.map((x) => x.ts / 1000), ys: points.map((x) => x.value),
     };
     info.textContent = (interval ? `${interval} averages (rollup)` : 'raw samples') + ` · ${points.length} points`
+      + (recent ? ` (the newest ${recent} raw, not rolled up yet)` : '')
       + (body.nextCursor ? ` (the first ${RAW_LIMIT}; narrow the range for the rest)` : '')
       + (current.live ? ' · live' : '');
     box.dataset.resolution = interval || 'raw';
@@ -129,7 +145,8 @@ export function chart(box, path, keys) {
         setKeys([key]);
         if (!current) load();
       }
-      if (!current || !current.live || current.interval || key !== current.key || !numeric.length) return;
+      // aggregate views take them too, as the raw tail after the stored buckets (the minute re-read replaces it)
+      if (!current || !current.live || key !== current.key || !numeric.length) return;
       const now = Date.now();
       current.from = now - range.span;
       current.to = now;

@@ -251,7 +251,9 @@ export async function devicePage(view, id) {
   }
   async function shadowAt(at) {
     try {
-      const r = (await api('GET', path + '/shadow/history?at=' + encodeURIComponent(iso(at)))).body;
+      // a change's own time as the API wrote it (sub-millisecond): the shadow right after that change
+      const when = typeof at === 'string' ? at : iso(at);
+      const r = (await api('GET', path + '/shadow/history?at=' + encodeURIComponent(when))).body;
       atResult.replaceChildren(h('p', {}, 'The shadow at ', iso(r.at), ' (version ', String(r.shadow.version), '):'),
         h('pre', { id: 'history-shadow' }, json({ desired: r.shadow.desired, reported: r.shadow.reported })));
     } catch (e) {

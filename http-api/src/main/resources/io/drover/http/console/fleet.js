@@ -157,7 +157,7 @@ export async function fleetPage(view) {
     void tr.offsetWidth;
     tr.classList.add('flash');
   });
-  const stopTable = every(15000, load);
+  const stopTable = every(10000, load);
   const stopCounts = every(10000, loadCounts);
   return () => { stopLive(); stopTable(); stopCounts(); clearTimeout(debounce); };
 }

@@ -162,6 +162,8 @@ export async function rulePage(view, id) {
     const to = new Date(btTo.value).getTime();
     const devices = btDevices.value.split(',').map((x) => x.trim()).filter(Boolean);
     btResult.replaceChildren(h('p', { class: 'muted' }, 'Replaying…'));
+    result.replaceChildren();
+    for (const el of view.querySelectorAll('.invalid')) el.classList.remove('invalid');
     try {
       const req = { rule: b, from: iso(from), to: iso(to) };
       if (devices.length) req.deviceIds = devices;
@@ -188,15 +190,15 @@ export async function rulePage(view, id) {
       btPlot.replaceChildren(h('p', { class: 'muted' }, 'Name a device and a key to see the chart.'));
       return;
     }
-    const span = to - from;
-    const p = new URLSearchParams({ keys: key, from: String(from), to: String(to), order: 'asc' });
-    if (span > 3 * 3600e3) { p.set('agg', 'avg'); p.set('interval', span > 3 * 86400e3 ? '1h' : '1m'); } else p.set('limit', '10000');
+    // raw samples: what the replay itself read (a backtest covers at most max-backtest-range, 7 d by default)
+    const p = new URLSearchParams({ keys: key, from: String(from), to: String(to), order: 'asc', limit: '10000' });
     const t = (await api('GET', '/devices/' + encodeURIComponent(device) + '/telemetry?' + p)).body;
     const pts = ((t.series || {})[key] || []).filter((x) => typeof x.value === 'number');
     const bands = r.alarms.filter((a) => a.deviceId === device)
       .map((a) => [Date.parse(a.raisedAt || a.since) / 1000, a.clearedAt ? Date.parse(a.clearedAt) / 1000 : to / 1000]);
-    btPlot.replaceChildren();
+    btPlot.replaceChildren(t.nextCursor ? h('p', { class: 'muted' }, 'The chart shows the first 10,000 samples of the range.') : '');
     btPlot.dataset.bands = String(bands.length);
+    btPlot.dataset.points = String(pts.length);
     plot = new uPlot({
       width: Math.max(300, btPlot.clientWidth || 800), height: 240,
       scales: { x: { time: true, min: from / 1000, max: to / 1000 } },
