@@ -35,13 +35,14 @@ import org.openqa.selenium.WebElement;
  * sign-in and roles, the fleet table, a published value on its card, the shadow editor and its conflict, an alarm a
  * rule raises appearing live and being acknowledged, the rule editor's parser error, 10,000 devices on the map and in
  * the fleet table. The console logs nothing but the two refusals the tests provoke, and no request leaves the node.
- * Screenshots and the measured figures: {@code target/screenshots/}, {@code target/console-figures.md}.
+ * Screenshots and the measured figures: {@code target/screenshots/}, {@code target/console-figures-<devices>.md}.
  */
 @ExtendWith(CassandraExtension.class)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ConsoleBrowserTest {
 
-    private static final int MAP_DEVICES = 10_000;
+    /** Seeded trackers (console-bench.sh also runs 100,000: -Ddrover.console.devices); the 2 s bound is for 10,000. */
+    private static final int MAP_DEVICES = Integer.getInteger("drover.console.devices", 10_000);
 
     private static Main.Started node;
     private static Browser browser;
@@ -75,7 +76,7 @@ class ConsoleBrowserTest {
         StringBuilder md = new StringBuilder("| figure | value |\n| --- | --- |\n");
         figures.forEach((k, v) -> md.append("| ").append(k).append(" | ").append(v).append(" |\n"));
         Files.createDirectories(Path.of("target"));
-        Files.writeString(Path.of("target", "console-figures.md"), md);
+        Files.writeString(Path.of("target", "console-figures-" + MAP_DEVICES + ".md"), md);
         System.out.println("console figures:\n" + md);
     }
 
@@ -337,15 +338,18 @@ class ConsoleBrowserTest {
     void tenThousandDevicesOnTheMapAndInTheFleetTable() throws Exception {
         seed(MAP_DEVICES);
         go("#/map");
-        Object markers = browser.await("10,000 markers", Duration.ofSeconds(60),
+        Object markers = browser.await(MAP_DEVICES + " markers", Duration.ofSeconds(60 + MAP_DEVICES / 1000),
                 "document.getElementById('map') && document.getElementById('map').dataset.markers",
-                v -> v != null && Integer.parseInt(v.toString()) >= MAP_DEVICES);
+                v -> v != null && Integer.parseInt(v.toString()) >= Math.min(MAP_DEVICES, 100_000));
         int fetchMs = Integer.parseInt((String) js("document.getElementById('map').dataset.fetchMs"));
         int renderMs = Integer.parseInt((String) js("document.getElementById('map').dataset.renderMs"));
-        figures.put("map: positions of " + markers + " devices read (10 pages)", fetchMs + " ms");
+        figures.put("map: positions of " + markers + " devices read (" + (MAP_DEVICES / 1000 + 1) + " pages)", fetchMs + " ms");
         figures.put("map: " + markers + " clustered markers drawn", renderMs + " ms");
-        assertEquals(MAP_DEVICES + 1, Integer.parseInt(markers.toString()), "every seeded device and pump-1");
-        assertTrue(renderMs < 2000, "10,000 markers render in under 2 s: " + renderMs + " ms");
+        // every seeded device and pump-1, up to the map's bound (map.js reads at most 100,000 devices)
+        assertEquals(Math.min(MAP_DEVICES + 1, 100_000), Integer.parseInt(markers.toString()));
+        if (MAP_DEVICES <= 10_000) {
+            assertTrue(renderMs < 2000, "10,000 markers render in under 2 s: " + renderMs + " ms");
+        }
         assertTrue((Long) js("document.querySelectorAll('.marker-cluster').length") > 0, "clustered");
         assertTrue((Long) js("document.querySelectorAll('#map path.leaflet-interactive, #map svg path').length") > 100,
                 "the country shapes are drawn");
@@ -353,14 +357,14 @@ class ConsoleBrowserTest {
 
         long start = System.nanoTime();
         go("#/fleet");
-        browser.await("the fleet table of 10,001 devices", Duration.ofSeconds(30),
+        browser.await("the fleet table of " + (MAP_DEVICES + 1) + " devices", Duration.ofSeconds(30),
                 "document.querySelectorAll('#device-rows tr[data-device-id]').length === 50");
         long firstRender = (System.nanoTime() - start) / 1_000_000;
         browser.await("the counts", Duration.ofSeconds(30),
                 "(document.querySelector('#count-devices .tile-value') || {}).textContent === '" + (MAP_DEVICES + 1) + "'");
         long counts = (System.nanoTime() - start) / 1_000_000;
-        figures.put("fleet page, 10,001 devices: first table page shown", firstRender + " ms");
-        figures.put("fleet page, 10,001 devices: counts shown (one summary read of every row)", counts + " ms");
+        figures.put("fleet page, " + (MAP_DEVICES + 1) + " devices: first table page shown", firstRender + " ms");
+        figures.put("fleet page, " + (MAP_DEVICES + 1) + " devices: counts shown (one summary read of every row)", counts + " ms");
         browser.driver.findElement(By.id("page-next")).click();
         browser.await("page 2", Duration.ofSeconds(10), "document.getElementById('device-status').textContent.startsWith('Page 2')");
         browser.screenshot("console-fleet-10k");

@@ -118,27 +118,53 @@ public final class FleetRoutes {
                 .thenCompose(page -> {
                     List<DeviceListing> listed = page.items();
                     Position[] found = new Position[listed.size()];
-                    CompletionStage<Void> chain = CompletableFuture.completedFuture(null);
-                    int step = settings.positionsParallelism();
-                    for (int from = 0; from < listed.size(); from += step) {
-                        int start = from;
-                        int end = Math.min(listed.size(), from + step);
-                        chain = chain.thenCompose(x -> {
-                            List<CompletableFuture<Void>> reads = new ArrayList<>();
-                            for (int i = start; i < end; i++) {
-                                DeviceListing d = listed.get(i);
-                                int at = i;
-                                reads.add(metrics.cassandra("telemetry_latest",
-                                        () -> telemetry.latest(tenant, d.deviceId(), LAT_LON))
-                                        .thenAccept(v -> found[at] = position(d, v)).toCompletableFuture());
-                            }
-                            return CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new));
-                        });
-                    }
+                    CompletableFuture<Void> chain = window(listed.size(), settings.positionsParallelism(), i -> {
+                        DeviceListing d = listed.get(i);
+                        return metrics.cassandra("telemetry_latest", () -> telemetry.latest(tenant, d.deviceId(), LAT_LON))
+                                .thenAccept(v -> found[i] = position(d, v));
+                    });
                     return chain.thenApply(x -> new Positions(
                             java.util.Arrays.stream(found).filter(java.util.Objects::nonNull).toList(), listed.size(),
                             page.nextCursor().orElse(null)));
                 });
+    }
+
+    /**
+     * Runs {@code task} for 0..n-1 with at most {@code parallelism} in flight, starting the next as soon as one ends
+     * (a sliding window: no batch waits for its slowest read); fails with the first failure.
+     */
+    static CompletableFuture<Void> window(int n, int parallelism, java.util.function.IntFunction<CompletionStage<?>> task) {
+        java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
+        List<CompletableFuture<Void>> workers = new ArrayList<>();
+        for (int w = 0; w < Math.min(n, parallelism); w++) {
+            CompletableFuture<Void> done = new CompletableFuture<>();
+            workers.add(done);
+            step(next, n, task, done);
+        }
+        return CompletableFuture.allOf(workers.toArray(CompletableFuture[]::new));
+    }
+
+    private static void step(java.util.concurrent.atomic.AtomicInteger next, int n,
+            java.util.function.IntFunction<CompletionStage<?>> task, CompletableFuture<Void> done) {
+        while (true) { // a loop, not a recursion, over tasks that are done at once (no stack grows with n)
+            int i = next.getAndIncrement();
+            if (i >= n) {
+                done.complete(null);
+                return;
+            }
+            CompletableFuture<?> f = task.apply(i).toCompletableFuture();
+            if (f.isDone() && !f.isCompletedExceptionally()) {
+                continue;
+            }
+            f.whenComplete((x, e) -> {
+                if (e != null) {
+                    done.completeExceptionally(e);
+                } else {
+                    step(next, n, task, done);
+                }
+            });
+            return;
+        }
     }
 
     private static Position position(DeviceListing d, Map<String, TelemetrySample> v) {
