@@ -39,7 +39,7 @@ public final class CassandraDeviceDirectory implements DeviceDirectory {
         this.session = session;
         this.buckets = buckets;
         upsert = session.prepare("INSERT INTO " + keyspace + ".devices_by_tenant (tenant_id, bucket, device_id, name, type, "
-                + "labels, lifecycle, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                + "labels, lifecycle, created_at, updated_at, online) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
         metadata = session.prepare("UPDATE " + keyspace + ".devices_by_tenant SET name = ?, type = ?, labels = ?, "
                 + "updated_at = ? WHERE tenant_id = ? AND bucket = ? AND device_id = ?");
         lifecycle = session.prepare("UPDATE " + keyspace + ".devices_by_tenant SET lifecycle = ?, updated_at = ? "
@@ -64,7 +64,8 @@ public final class CassandraDeviceDirectory implements DeviceDirectory {
     @Override
     public CompletionStage<Void> upsert(DeviceListing d) {
         return session.executeAsync(upsert.bind(d.tenantId(), bucketOf(d.deviceId(), buckets), d.deviceId(), d.name(),
-                d.type(), Set.copyOf(d.labels()), d.lifecycle(), d.createdAt(), d.updatedAt())).thenApply(rs -> null);
+                d.type(), Set.copyOf(d.labels()), d.lifecycle(), d.createdAt(), d.updatedAt(), d.online()))
+                .thenApply(rs -> null);
     }
 
     @Override
