@@ -181,21 +181,8 @@ public final class LiveRoutes {
             return List.of(frame(body));
         }
         if (m instanceof ConnectivitySubscription a) {
-            var topic = io.drover.device.ConnectivityTopic.get(system).topic();
-            var me = org.apache.pekko.actor.typed.javadsl.Adapter.toTyped(self).<Device.ConnectivityChanged>unsafeUpcast();
-            if (a.on() && !topicsOn[1]) {
-                topic.tell(Topic.subscribe(me)); // the topic forgets the socket's actor when it ends
-            } else if (!a.on() && topicsOn[1]) {
-                topic.tell(Topic.unsubscribe(me));
-            }
-            topicsOn[1] = a.on();
-            ObjectNode n = ApiJson.MAPPER.createObjectNode();
-            n.put("type", a.on() ? "subscribed" : "unsubscribed");
-            if (a.id() != null) {
-                n.put("id", a.id());
-            }
-            n.put("connectivity", true);
-            return List.of(frame(n));
+            return List.of(frame(toggle(io.drover.device.ConnectivityTopic.get(system).topic(), "connectivity", 1, a.id(),
+                    a.on(), topicsOn, self)));
         }
         if (m instanceof Alarm.Changed c) {
             if (!topicsOn[0] || !c.alarm().tenantId().equals(tenant)) {
@@ -210,22 +197,7 @@ public final class LiveRoutes {
             if (alarms.isEmpty()) {
                 return List.of(frame(error(a.id(), "alarms-unavailable", "alarms are not available on this node")));
             }
-            if (a.on() && !topicsOn[0]) {
-                // The topic watches the socket's actor: it forgets the socket when the socket ends.
-                alarms.get().tell(Topic.subscribe(org.apache.pekko.actor.typed.javadsl.Adapter.toTyped(self)
-                        .<Alarm.Changed>unsafeUpcast()));
-            } else if (!a.on() && topicsOn[0]) {
-                alarms.get().tell(Topic.unsubscribe(org.apache.pekko.actor.typed.javadsl.Adapter.toTyped(self)
-                        .<Alarm.Changed>unsafeUpcast()));
-            }
-            topicsOn[0] = a.on();
-            ObjectNode n = ApiJson.MAPPER.createObjectNode();
-            n.put("type", a.on() ? "subscribed" : "unsubscribed");
-            if (a.id() != null) {
-                n.put("id", a.id());
-            }
-            n.put("alarms", true);
-            return List.of(frame(n));
+            return List.of(frame(toggle(alarms.get(), "alarms", 0, a.id(), a.on(), topicsOn, self)));
         }
         if (m instanceof LiveFeed.Samples s) {
             Set<String> keys = subs.get(s.deviceId());
@@ -279,6 +251,29 @@ public final class LiveRoutes {
             return List.of(frame(error(e.id(), e.code(), e.detail())));
         }
         return List.of(); // pub-sub acknowledgements
+    }
+
+    /**
+     * Turns the socket's subscription to a cluster-wide topic on or off (the topic watches the socket's actor: it
+     * forgets the socket when the socket ends); the acknowledgement names the topic, e.g. {@code "alarms": true}.
+     */
+    private static <T> ObjectNode toggle(org.apache.pekko.actor.typed.ActorRef<Topic.Command<T>> topic, String name,
+            int index, String id, boolean on, boolean[] topicsOn, ActorRef self) {
+        org.apache.pekko.actor.typed.ActorRef<T> me = org.apache.pekko.actor.typed.javadsl.Adapter.toTyped(self)
+                .<T>unsafeUpcast();
+        if (on && !topicsOn[index]) {
+            topic.tell(Topic.subscribe(me));
+        } else if (!on && topicsOn[index]) {
+            topic.tell(Topic.unsubscribe(me));
+        }
+        topicsOn[index] = on;
+        ObjectNode n = ApiJson.MAPPER.createObjectNode();
+        n.put("type", on ? "subscribed" : "unsubscribed");
+        if (id != null) {
+            n.put("id", id);
+        }
+        n.put(name, true);
+        return n;
     }
 
     /** A frame's text, or the error frame that answers it (too large, binary). */

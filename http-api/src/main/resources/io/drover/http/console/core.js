@@ -251,23 +251,22 @@ class Live {
   }
 
   watchAlarms(f) {
-    if (!this.alarms.size) this.send({ type: 'subscribe', id: 'r' + (++this.seq), alarms: true });
-    this.alarms.add(f);
-    this.connect();
-    return () => {
-      this.alarms.delete(f);
-      if (!this.alarms.size) this.send({ type: 'unsubscribe', id: 'r' + (++this.seq), alarms: true });
-    };
+    return this.watchTopic('alarms', this.alarms, f);
   }
 
   /** Calls f({deviceId, online, at, reason}) for every session start and end of the tenant's devices. */
   watchConnectivity(f) {
-    if (!this.connectivity.size) this.send({ type: 'subscribe', id: 'r' + (++this.seq), connectivity: true });
-    this.connectivity.add(f);
+    return this.watchTopic('connectivity', this.connectivity, f);
+  }
+
+  /** A tenant-wide subscription (alarms, connectivity): subscribed with the first handler, left with the last. */
+  watchTopic(name, handlers, f) {
+    if (!handlers.size) this.send({ type: 'subscribe', id: 'r' + (++this.seq), [name]: true });
+    handlers.add(f);
     this.connect();
     return () => {
-      this.connectivity.delete(f);
-      if (!this.connectivity.size) this.send({ type: 'unsubscribe', id: 'r' + (++this.seq), connectivity: true });
+      handlers.delete(f);
+      if (!handlers.size) this.send({ type: 'unsubscribe', id: 'r' + (++this.seq), [name]: true });
     };
   }
 
