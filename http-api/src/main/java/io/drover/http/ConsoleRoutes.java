@@ -20,7 +20,6 @@ import java.util.Properties;
 import java.util.regex.Pattern;
 import org.apache.pekko.http.javadsl.model.HttpHeader;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
-import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.http.javadsl.server.Route;
 
 /**
@@ -39,9 +38,7 @@ public final class ConsoleRoutes {
     static final String CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
             + "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
-    private static final List<HttpHeader> HEADERS = List.of(RawHeader.create("Content-Security-Policy", CSP),
-            RawHeader.create("X-Content-Type-Options", "nosniff"), RawHeader.create("Cache-Control", "no-cache"),
-            RawHeader.create("Referrer-Policy", "no-referrer"));
+    private static final List<HttpHeader> HEADERS = DocsRoutes.pageHeaders(CSP);
 
     /** The console's own files: names only, no folders (so no path leaves the console's folder). */
     private static final Pattern OWN_FILE = Pattern.compile("[a-z][a-z0-9-]*\\.(js|css|svg)");

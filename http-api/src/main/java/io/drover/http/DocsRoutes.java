@@ -44,8 +44,13 @@ public final class DocsRoutes {
     static final String CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
             + "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
-    private static final List<HttpHeader> HEADERS = List.of(RawHeader.create("Content-Security-Policy", CSP),
-            RawHeader.create("X-Content-Type-Options", "nosniff"), RawHeader.create("Cache-Control", "no-cache"));
+    private static final List<HttpHeader> HEADERS = pageHeaders(CSP);
+
+    /** The headers of the node's own pages (docs, console): their policy, no sniffing, revalidated, no referrer. */
+    static List<HttpHeader> pageHeaders(String csp) {
+        return List.of(RawHeader.create("Content-Security-Policy", csp), RawHeader.create("X-Content-Type-Options", "nosniff"),
+                RawHeader.create("Cache-Control", "no-cache"), RawHeader.create("Referrer-Policy", "no-referrer"));
+    }
 
     private final byte[] document = resource(DOCUMENT);
     private final String webjar = "META-INF/resources/webjars/swagger-ui/" + swaggerUiVersion() + "/";

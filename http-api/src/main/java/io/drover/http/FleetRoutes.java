@@ -101,9 +101,7 @@ public final class FleetRoutes {
     }
 
     static Me me(Principal p) {
-        boolean admin = p.role() == io.drover.persistence.ApiKey.Role.ADMIN || p.platformAdmin();
-        return new Me(p.keyId(), p.platformAdmin() ? null : p.tenantId(), p.role().wire(),
-                p.role() != io.drover.persistence.ApiKey.Role.VIEWER, admin);
+        return new Me(p.keyId(), p.platformAdmin() ? null : p.tenantId(), p.role().wire(), p.canWrite(), p.admin());
     }
 
     /**

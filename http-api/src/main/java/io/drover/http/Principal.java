@@ -17,14 +17,24 @@ public record Principal(String keyId, String tenantId, ApiKey.Role role) {
         return tenantId;
     }
 
+    /** May change devices, shadows, commands, rules and alarms: every role but viewer. */
+    public boolean canWrite() {
+        return role != ApiKey.Role.VIEWER;
+    }
+
+    /** May manage API keys: admin and platform admin. */
+    public boolean admin() {
+        return role == ApiKey.Role.ADMIN || role == ApiKey.Role.PLATFORM_ADMIN;
+    }
+
     public void requireWrite() {
-        if (role == ApiKey.Role.VIEWER) {
+        if (!canWrite()) {
             throw ApiProblem.forbidden("the viewer role can only read");
         }
     }
 
     public void requireAdmin() {
-        if (role != ApiKey.Role.ADMIN && role != ApiKey.Role.PLATFORM_ADMIN) {
+        if (!admin()) {
             throw ApiProblem.forbidden("this needs the admin role");
         }
     }
